@@ -1,0 +1,177 @@
+"""Command line: `python -m retrofit demo | rank | measures`, a thin layer over `report`.
+
+Messages are in Chinese, like the app; a wrong measure, county or date exits with status 2.
+"""
+import argparse
+import json
+import sys
+import unicodedata
+from datetime import date
+
+import pandas as pd
+
+from . import db, demo, fmt, report
+from .measures import find_measure, measure_keys
+from .settings import DEMO_SEED, database_url
+from .vocab import HEATING, PROGRAMS, RENOVATION
+
+FLAG_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "none": ""}
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one Chinese line, exit status 2."""
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式不正确,应为 YYYY-MM-DD,例如 2026-11-20") from None
+
+
+def _measure_help(program: str) -> str:
+    return "、".join(f"{m}({find_measure(program, m).label})" for m in measure_keys(program))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m retrofit",
+                                     description="老旧小区改造与清洁取暖调度:演示库、排名与指标")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo_cmd = commands.add_parser("demo", help="(重新)生成演示数据库", description=(
+        f"在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计)。"))
+    demo_cmd.add_argument("--seed", type=int, default=DEMO_SEED, help=f"随机种子(默认 {DEMO_SEED})")
+
+    def add_scope(cmd):
+        cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
+        cmd.add_argument("--year", type=int, help="年度计划/批次(默认:截至日期所在年份)")
+        cmd.add_argument("--format", choices=("json", "csv", "table"), default="table")
+
+    rank_cmd = commands.add_parser(
+        "rank", help="县区排名", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="按指标对县区排名(并列同名次,如 1、2、2、4),并与上期比较名次变化。",
+        epilog="可用指标:\n  renovation: " + _measure_help(RENOVATION) + "\n  heating: " + _measure_help(HEATING))
+    rank_cmd.add_argument("--program", choices=tuple(PROGRAMS), required=True)
+    rank_cmd.add_argument("--measure", required=True, help="指标名称,见下方列表")
+    rank_cmd.add_argument("--previous", type=parse_date, help="上期日期(默认:截至日期前最近一次调度)")
+    add_scope(rank_cmd)
+
+    measures_cmd = commands.add_parser(
+        "measures", help="全市或单个县区的主要指标", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="全市(或 --county 指定县区)两项工作的主要指标。",
+        epilog="可用指标:\n  renovation: " + _measure_help(RENOVATION) + "\n  heating: " + _measure_help(HEATING))
+    measures_cmd.add_argument("--county", help="县区名称,如 陇县")
+    add_scope(measures_cmd)
+    return parser
+
+
+def open_store():
+    """The engine at $RETROFIT_DB_URL, filled with the demo city first if it is empty."""
+    engine = db.make_engine(database_url())
+    demo.ensure_store(engine)
+    return engine
+
+
+def resolve_scope(engine, args, county: str | None = None) -> report.Scope:
+    data_date = db.load_data_date(engine)
+    as_of = args.as_of or data_date
+    if as_of > data_date:
+        raise UsageError(f"截至日期 {as_of} 晚于库中最新数据日期 {data_date},无法统计")
+    counties: tuple[str, ...] = ()
+    if county:
+        known = report.queries.load_counties(engine)
+        match = known[known["county"] == county]
+        if match.empty:
+            raise UsageError(f"未找到县区“{county}”。可选:{'、'.join(known['county'])}")
+        counties = (match["adcode"].iloc[0],)
+    return report.Scope(as_of, args.year, counties)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def render_text_table(frame: pd.DataFrame) -> str:
+    """A plain table that lines up in a terminal even with Chinese (double-width) text."""
+    cells = [list(map(str, frame.columns))] + [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    widths = [max(_display_width(row[i]) for row in cells) for i in range(len(frame.columns))]
+    lines = ["  ".join(c + " " * (w - _display_width(c)) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines[:1] + ["  ".join("-" * w for w in widths)] + lines[1:])
+
+
+def _plain(value):
+    """JSON-safe: pandas NA/NaN -> None, numpy scalars -> Python."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def run_rank(engine, args) -> str:
+    try:
+        measure = find_measure(args.program, args.measure)
+    except KeyError:
+        raise UsageError(f"未知指标“{args.measure}”({PROGRAMS[args.program]})。可选:"
+                         f"{_measure_help(args.program)}") from None
+    scope = resolve_scope(engine, args)
+    previous = args.previous or report.previous_report_date(engine, scope.as_of)
+    if previous is not None and previous >= scope.as_of:
+        raise UsageError(f"上期日期 {previous} 应早于截至日期 {scope.as_of}")
+    table = report.rank_measure(engine, args.program, args.measure, scope, previous)
+    columns = ["rank", "county", "adcode", "value", "numerator", "denominator", "target", "gap_pp",
+               "flag", "previous_rank", "rank_change"]
+    if args.format == "json":
+        return json.dumps([{c: _plain(row[c]) for c in columns} for _, row in table.iterrows()],
+                          ensure_ascii=False, indent=1)
+    if args.format == "csv":
+        return table[columns].to_csv(index=False)
+    shown = pd.DataFrame({
+        "名次": table["rank"].map(fmt.format_int), "县区": table["county"],
+        measure.label: [fmt.format_percent_of(n, d) for n, d in zip(table["numerator"], table["denominator"])],
+        f"完成({measure.unit})": table["numerator"].map(fmt.format_int),
+        f"计划({measure.unit})": table["denominator"].map(fmt.format_int),
+        "目标线": table["target"].map(fmt.format_percent), "差距": table["gap_pp"].map(fmt.format_pp),
+        "标识": table["flag"].map(FLAG_NAMES), "较上期": table["rank_change"].map(fmt.format_rank_change)})
+    title = (f"{PROGRAMS[args.program]} · {measure.label}({measure.description})  "
+             f"截至 {fmt.format_date(scope.as_of)},上期 {fmt.format_date(previous)}")
+    return title + "\n" + render_text_table(shown)
+
+
+def run_measures(engine, args) -> str:
+    scope = resolve_scope(engine, args, args.county)
+    headline = report.compute_headline(engine, scope)
+    if args.format == "json":
+        return json.dumps({"as_of": scope.as_of.isoformat(), "year": scope.plan_year,
+                           "county": args.county or report.CITY, "is_demo": db.load_is_demo(engine),
+                           "measures": [{k: _plain(v) for k, v in row.items()} for _, row in headline.iterrows()]},
+                          ensure_ascii=False, indent=1)
+    if args.format == "csv":
+        return headline.to_csv(index=False)
+    shown = pd.DataFrame({
+        "工作": headline["program"].map(PROGRAMS), "指标": headline["label"],
+        "数值": [fmt.format_percent_of(n, d) for n, d in zip(headline["numerator"], headline["denominator"])],
+        "完成": [fmt.format_count(n, u) for n, u in zip(headline["numerator"], headline["unit"])],
+        "计划/基数": [fmt.format_count(n, u) for n, u in zip(headline["denominator"], headline["unit"])],
+        "目标线": headline["target"].map(fmt.format_percent), "差距": headline["gap_pp"].map(fmt.format_pp),
+        "标识": headline["flag"].map(FLAG_NAMES)})
+    demo_mark = "(演示数据)" if db.load_is_demo(engine) else ""
+    title = f"{args.county or report.CITY} {scope.plan_year}年度 截至 {fmt.format_date(scope.as_of)}{demo_mark}"
+    return title + "\n" + render_text_table(shown)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            engine = db.make_engine(database_url())
+            counts = demo.build_demo(engine, args.seed)
+            print(f"演示数据已生成({database_url()},种子 {args.seed}):" +
+                  ",".join(f"{k} {v:,}" for k, v in counts.items()))
+            return 0
+        engine = open_store()
+        output = run_rank(engine, args) if args.command == "rank" else run_measures(engine, args)
+    except UsageError as error:
+        print(f"错误:{error}", file=sys.stderr)
+        return 2
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return 0

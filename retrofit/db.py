@@ -1,0 +1,309 @@
+"""The store: engine, schema and the small metadata table (data date, demo mark, revision).
+
+History is kept as dated facts (an actual date per stage or milestone, dated investment
+bookings, allocations and disbursements), so the state on any past report date can be
+reconstructed by filtering on `<= as_of`. Natural keys (`code`) let county spreadsheets
+update rows in place. Only portable SQLAlchemy constructs: PostgreSQL runs the same schema.
+"""
+from datetime import date
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, Float, ForeignKey,
+                        Index, Integer, MetaData, String, Table, Text, create_engine, event,
+                        inspect, select)
+from sqlalchemy.engine import Connection, Engine
+
+from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, PROCUREMENT_STEPS,
+                    PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROUTES, STAGES,
+                    URBAN_WORK_KINDS)
+
+# Constraint names are prefixed with their table, so a violation message says where it happened.
+metadata = MetaData(naming_convention={"ck": "ck_%(table_name)s_%(constraint_name)s"})
+
+
+def _one_of(column: str, values) -> CheckConstraint:
+    listed = ", ".join("'" + v + "'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_allowed")
+
+
+def _non_negative(*columns: str) -> list[CheckConstraint]:
+    return [CheckConstraint(f"{c} >= 0", name=f"{c}_nonneg") for c in columns]
+
+
+def _in_order(columns: list[str]) -> list[CheckConstraint]:
+    """A later step may only carry a date if the step before it has one, on or before it."""
+    return [CheckConstraint(f"{later} IS NULL OR ({earlier} IS NOT NULL AND {earlier} <= {later})",
+                            name=f"{later}_after_{earlier}")
+            for earlier, later in zip(columns, columns[1:])]
+
+
+store_meta = Table(
+    "store_meta", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+county = Table(
+    "county", metadata,
+    Column("adcode", String(6), primary_key=True),
+    Column("name", String(20), nullable=False, unique=True),
+    Column("kind", String(6), nullable=False),
+    Column("seq", Integer, nullable=False),  # the bureau's customary listing order
+    _one_of("kind", COUNTY_KINDS),
+)
+
+report = Table(
+    "report", metadata,
+    Column("report_on", Date, primary_key=True),
+    Column("kind", String(6), nullable=False),
+    _one_of("kind", REPORT_KINDS),
+)
+
+# ---- old residential community renovation -------------------------------------------------
+
+renovation_batch = Table(
+    "renovation_batch", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("period_start", Date, nullable=False),
+    Column("start_deadline", Date, nullable=False),    # every community under way (开工) by
+    Column("finish_deadline", Date, nullable=False),   # construction finished (完工) by
+    Column("accept_deadline", Date, nullable=False),   # accepted (竣工验收) by, usually next year
+)
+
+_stage_dates = [f"{s.key}_actual" for s in STAGES]
+renovation_project = Table(
+    "renovation_project", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("county_adcode", String(6), ForeignKey("county.adcode"), nullable=False),
+    Column("batch_year", Integer, ForeignKey("renovation_batch.year"), nullable=False),
+    Column("street", String(40), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("year_built", Integer, nullable=False),
+    Column("buildings", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("floor_area_m2", Integer, nullable=False),
+    Column("property_type", String(10), nullable=False),
+    Column("renovation_type", String(10), nullable=False),
+    # Content items per class, joined with "、" as county ledgers write them.
+    Column("content_basic", Text, nullable=False, default=""),
+    Column("content_improve", Text, nullable=False, default=""),
+    Column("content_upgrade", Text, nullable=False, default=""),
+    Column("is_demonstration", Boolean, nullable=False, default=False),
+    Column("consultation_done", Boolean, nullable=False, default=False),
+    Column("pipelines_coordinated", Boolean, nullable=False, default=False),
+    Column("elevators_added", Integer, nullable=False, default=0),
+    Column("planned_investment_yuan", BigInteger, nullable=False),
+    *[Column(f"{s.key}_{kind}", Date) for s in STAGES for kind in ("planned", "actual")],
+    *_non_negative("buildings", "households", "floor_area_m2", "elevators_added",
+                   "planned_investment_yuan"),
+    _one_of("renovation_type", RENOVATION_TYPES),
+    _one_of("property_type", PROPERTY_TYPES),
+    *_in_order(_stage_dates),
+    Index("ix_project_batch_county", "batch_year", "county_adcode"),
+)
+
+investment_booking = Table(
+    "investment_booking", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("renovation_project.id"), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("amount_yuan", BigInteger, nullable=False),  # investment completed in the period
+    *_non_negative("amount_yuan"),
+    Index("ix_booking_project_date", "project_id", "booked_on"),
+)
+
+# ---- funds (both programs) -----------------------------------------------------------------
+
+fund_allocation = Table(
+    "fund_allocation", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("program", String(12), nullable=False),
+    Column("county_adcode", String(6), ForeignKey("county.adcode"), nullable=False),
+    Column("plan_year", Integer, nullable=False),
+    Column("source", String(12), nullable=False),
+    Column("amount_yuan", BigInteger, nullable=False),
+    Column("allocated_on", Date, nullable=False),   # 下达 to the county
+    *_non_negative("amount_yuan"),
+    _one_of("program", PROGRAMS),
+    _one_of("source", FUND_SOURCES),
+    Index("ix_allocation_program_year_county", "program", "plan_year", "county_adcode"),
+)
+
+fund_disbursement = Table(
+    "fund_disbursement", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("allocation_id", Integer, ForeignKey("fund_allocation.id"), nullable=False),
+    # The project paid; empty for heating subsidies paid to households in bulk.
+    Column("project_id", Integer, ForeignKey("renovation_project.id")),
+    Column("amount_yuan", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),        # 拨付 to the project
+    *_non_negative("amount_yuan"),
+    Index("ix_disbursement_allocation_date", "allocation_id", "paid_on"),
+)
+
+# ---- winter clean heating ------------------------------------------------------------------
+
+heating_year = Table(
+    "heating_year", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("period_start", Date, nullable=False),
+    *[Column(f"{m.key}_deadline", Date, nullable=False) for m in MILESTONES],
+)
+
+heating_plan = Table(
+    "heating_plan", metadata,
+    Column("county_adcode", String(6), ForeignKey("county.adcode"), primary_key=True),
+    Column("year", Integer, ForeignKey("heating_year.year"), primary_key=True),
+    # Rural households to convert this year, including those carried over from last year.
+    Column("target_households", Integer, nullable=False),
+    Column("carryover_households", Integer, nullable=False, default=0),
+    Column("target_urban_m2", Integer, nullable=False, default=0),
+    *[Column(f"{p.key}_on", Date) for p in PROCUREMENT_STEPS],
+    *_non_negative("target_households", "carryover_households", "target_urban_m2"),
+    CheckConstraint("carryover_households <= target_households", name="carryover_within_target"),
+    *_in_order([f"{p.key}_on" for p in PROCUREMENT_STEPS]),
+)
+
+township = Table(
+    "township", metadata,
+    Column("code", String(12), primary_key=True),
+    Column("county_adcode", String(6), ForeignKey("county.adcode"), nullable=False),
+    Column("name", String(20), nullable=False),
+)
+
+village = Table(
+    "village", metadata,
+    Column("code", String(15), primary_key=True),
+    Column("township_code", String(12), ForeignKey("township.code"), nullable=False),
+    Column("name", String(20), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+)
+
+_milestone_dates = [f"{m.key}_on" for m in MILESTONES]
+heating_household = Table(
+    "heating_household", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(24), nullable=False, unique=True),
+    # The county is also reachable through the village; kept here so counting a county's
+    # households needs no join. An invariant test checks the two agree.
+    Column("county_adcode", String(6), ForeignKey("county.adcode"), nullable=False),
+    Column("village_code", String(15), ForeignKey("village.code"), nullable=False),
+    Column("plan_year", Integer, nullable=False),
+    # Personal data: only the head's name (masked on screen) and an already-masked phone.
+    # ID numbers are never stored.
+    Column("head_name", String(20), nullable=False),
+    Column("phone_masked", String(11), nullable=False, default=""),
+    Column("route", String(12), nullable=False),
+    Column("equipment_cost_yuan", Integer, nullable=False),
+    Column("subsidy_yuan", Integer, nullable=False),
+    Column("running_cost_yuan", Integer, nullable=False),  # expected, per heating season
+    Column("coal_cost_yuan", Integer, nullable=False),     # the coal it replaces, per season
+    Column("status", String(6), nullable=False, default="正常使用"),
+    Column("status_on", Date),  # since when idle or cancelled
+    *[Column(c, Date) for c in _milestone_dates],
+    *_non_negative("equipment_cost_yuan", "subsidy_yuan", "running_cost_yuan", "coal_cost_yuan"),
+    CheckConstraint("subsidy_yuan <= equipment_cost_yuan", name="subsidy_within_cost"),
+    _one_of("route", ROUTES),
+    _one_of("status", HOUSEHOLD_STATUSES),
+    *_in_order(_milestone_dates),
+    Index("ix_household_year_county", "plan_year", "county_adcode"),
+    Index("ix_household_village", "village_code"),
+)
+
+urban_heating_work = Table(
+    "urban_heating_work", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("county_adcode", String(6), ForeignKey("county.adcode"), nullable=False),
+    Column("plan_year", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("area_m2", Integer, nullable=False),
+    Column("completed_on", Date),
+    *_non_negative("area_m2"),
+    _one_of("kind", URBAN_WORK_KINDS),
+)
+
+# ---- supervision (督办) --------------------------------------------------------------------
+
+supervision_item = Table(
+    "supervision_item", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(24), nullable=False, unique=True),
+    Column("county_adcode", String(6), ForeignKey("county.adcode"), nullable=False),
+    Column("program", String(12), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("closed_on", Date),   # 销号
+    _one_of("program", PROGRAMS),
+    CheckConstraint("deadline >= opened_on", name="deadline_after_open"),
+    CheckConstraint("closed_on IS NULL OR closed_on >= opened_on",
+                    name="closed_after_open"),
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys switched on (off by default there) and
+    transactional DDL."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+        # pysqlite would run DDL outside the transaction (so a failed rebuild could leave the
+        # tables dropped); emitting BEGIN ourselves makes DDL and inserts one atomic unit.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN above govern transactions
+    dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def is_ready(engine: Engine) -> bool:
+    """True when the schema exists and holds at least one county."""
+    if not inspect(engine).has_table("county"):
+        return False
+    with engine.connect() as conn:
+        return conn.execute(select(county.c.adcode).limit(1)).first() is not None
+
+
+def read_meta(conn: Connection) -> dict[str, str]:
+    return dict(conn.execute(select(store_meta.c.key, store_meta.c.value)).all())
+
+
+def write_meta(conn: Connection, **values) -> None:
+    """Upsert metadata keys in the caller's transaction (delete + insert is portable)."""
+    conn.execute(store_meta.delete().where(store_meta.c.key.in_(list(values))))
+    conn.execute(store_meta.insert(), [{"key": k, "value": str(v)} for k, v in values.items()])
+
+
+def bump_revision(conn: Connection) -> int:
+    """Mark the data as changed, so cached results keyed on the revision are recomputed."""
+    revision = int(read_meta(conn).get("revision", "0")) + 1
+    write_meta(conn, revision=revision)
+    return revision
+
+
+def load_revision(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(select(store_meta.c.value).where(store_meta.c.key == "revision")
+                            ).scalar_one_or_none() or "0"
+
+
+def load_data_date(engine: Engine) -> date:
+    """The store's latest data date (数据截至日期), the app's default as-of date."""
+    with engine.connect() as conn:
+        value = conn.execute(select(store_meta.c.value).where(store_meta.c.key == "data_date")
+                             ).scalar_one()
+    return date.fromisoformat(value)
+
+
+def load_is_demo(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(store_meta.c.value).where(store_meta.c.key == "is_demo")
+                            ).scalar_one_or_none() == "1"

@@ -1,0 +1,105 @@
+"""Numbers as the bureau writes them: percentages to one decimal, 万户 / 亿元 / 万元 / 万平方米,
+rounding half up (四舍五入, not Python's round-half-even). Every figure on screen, in an export
+or in the notice text is formatted here, so the same number reads the same everywhere."""
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+NOTHING = "—"
+
+
+def _half_up(value: Decimal, digits: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def format_percent_of(numerator: int, denominator: int, digits: int = 1) -> str:
+    """numerator / denominator as a percentage, computed exactly from the integers: '87.3%'."""
+    if not denominator:
+        return NOTHING
+    return f"{_half_up(Decimal(numerator) * 100 / Decimal(denominator), digits)}%"
+
+
+def format_percent(share, digits: int = 1) -> str:
+    """A share (0.873) as '87.3%'."""
+    if _missing(share):
+        return NOTHING
+    return f"{_half_up(Decimal(repr(float(share))) * 100, digits)}%"
+
+
+def format_pp(gap_pp, digits: int = 1) -> str:
+    """A gap in percentage points, signed: '+2.5个百分点' / '-12.0个百分点'."""
+    if _missing(gap_pp):
+        return NOTHING
+    value = _half_up(Decimal(repr(float(gap_pp))), digits)
+    return f"{'+' if value > 0 else ''}{value}个百分点"
+
+
+def format_int(value) -> str:
+    """Thousands separated: 12,345."""
+    return NOTHING if _missing(value) else f"{int(value):,}"
+
+
+def format_households(count) -> str:
+    """'9,876户' below ten thousand, '1.23万户' from ten thousand on."""
+    if _missing(count):
+        return NOTHING
+    if abs(count) >= 10_000:
+        return f"{_half_up(Decimal(int(count)) / 10_000, 2)}万户"
+    return f"{int(count):,}户"
+
+
+def format_yuan(amount) -> str:
+    """Money in yuan as 亿元 (from 1亿, two decimals) or 万元 (two decimals) or 元."""
+    if _missing(amount):
+        return NOTHING
+    amount = int(amount)
+    if abs(amount) >= 100_000_000:
+        return f"{_half_up(Decimal(amount) / 100_000_000, 2)}亿元"
+    if abs(amount) >= 10_000:
+        return f"{_half_up(Decimal(amount) / 10_000, 2):,}万元"
+    return f"{amount:,}元"
+
+
+def format_wan(amount_yuan) -> str:
+    """Money in 万元 with two decimals, without the unit (for tables headed 万元)."""
+    return NOTHING if _missing(amount_yuan) else f"{_half_up(Decimal(int(amount_yuan)) / 10_000, 2):,}"
+
+
+def format_area(m2) -> str:
+    """Floor area as '12.35万平方米' from ten thousand on, else '8,500平方米'."""
+    if _missing(m2):
+        return NOTHING
+    if abs(m2) >= 10_000:
+        return f"{_half_up(Decimal(int(m2)) / 10_000, 2)}万平方米"
+    return f"{int(m2):,}平方米"
+
+
+def format_count(count, unit: str) -> str:
+    """A count with its unit, via the unit's own convention (户, 元, 平方米) or plainly (个)."""
+    if unit == "户":
+        return format_households(count)
+    if unit == "元":
+        return format_yuan(count)
+    if unit == "平方米":
+        return format_area(count)
+    return NOTHING if _missing(count) else f"{int(count):,}{unit}"
+
+
+def format_rank_change(change) -> str:
+    """Places gained since the previous report: '↑2', '↓1', '—' unchanged, '' no previous rank."""
+    if _missing(change):
+        return ""
+    if change > 0:
+        return f"↑{change}"
+    if change < 0:
+        return f"↓{-change}"
+    return "—"
+
+
+def format_date(day) -> str:
+    """'2026年11月20日'."""
+    return NOTHING if _missing(day) else f"{day.year}年{day.month}月{day.day}日"

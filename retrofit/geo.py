@@ -1,0 +1,51 @@
+"""County boundaries (shipped GeoJSON in data/) and point-in-county geometry."""
+import json
+import random
+from functools import lru_cache
+
+import shapely
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+from .settings import BOUNDARIES_FILE
+
+
+@lru_cache(maxsize=1)
+def load_boundaries() -> dict:
+    """The demo city's counties as a GeoJSON FeatureCollection; feature ids are adcodes."""
+    return json.loads(BOUNDARIES_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_county_shapes() -> dict[str, BaseGeometry]:
+    """adcode -> prepared county polygon (prepared: fast repeated containment tests)."""
+    shapes = {}
+    for feature in load_boundaries()["features"]:
+        geom = shape(feature["geometry"])
+        shapely.prepare(geom)
+        shapes[feature["properties"]["adcode"]] = geom
+    return shapes
+
+
+def county_of_point(lon: float, lat: float) -> str | None:
+    """The adcode of the county containing the point, or None outside the city."""
+    point = Point(lon, lat)
+    for adcode, geom in load_county_shapes().items():
+        if geom.contains(point):
+            return adcode
+    return None
+
+
+def sample_point(geom: BaseGeometry, rng: random.Random, centre: tuple[float, float] | None = None,
+                 radius_deg: float = 0.0) -> tuple[float, float]:
+    """A random point strictly inside `geom`: near `centre` (within `radius_deg`) when given,
+    anywhere in the polygon otherwise. Coordinates rounded to 1e-6 degrees (~0.1 m)."""
+    min_x, min_y, max_x, max_y = geom.bounds
+    if centre is not None:
+        min_x, min_y = max(min_x, centre[0] - radius_deg), max(min_y, centre[1] - radius_deg)
+        max_x, max_y = min(max_x, centre[0] + radius_deg), min(max_y, centre[1] + radius_deg)
+    for _ in range(10_000):
+        lon, lat = round(rng.uniform(min_x, max_x), 6), round(rng.uniform(min_y, max_y), 6)
+        if geom.contains(Point(lon, lat)):
+            return lon, lat
+    raise ValueError(f"no point of the polygon found near {centre}")

@@ -1,0 +1,217 @@
+"""Read queries: aggregation in SQL with bound parameters, DataFrames out.
+
+Every function takes an as-of date and reconstructs the state on that day from dated facts
+(`<date column> <= as_of`). Counting happens in the database (GROUP BY), never by loading
+every household. `counties` is a tuple of adcodes; empty means the whole city.
+"""
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
+from sqlalchemy.engine import Engine
+
+from . import db
+from .vocab import MILESTONES, RESIDENT_SOURCE, STAGES
+
+Counties = tuple[str, ...]
+
+
+def _in_counties(column, counties: Counties):
+    return column.in_(counties) if counties else true()
+
+
+def _count_if(condition, value=literal(1)):
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+
+def _frame(engine: Engine, statement) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(statement)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _per_county(engine: Engine, statement, counties: Counties, zero_columns: list[str]) -> pd.DataFrame:
+    """Aggregates per county, with every county of the scope present (zeros where no rows)."""
+    found = _frame(engine, statement)
+    frame = load_counties(engine, counties)[["adcode", "county"]].merge(found, on="adcode", how="left")
+    frame[zero_columns] = frame[zero_columns].fillna(0).astype("int64")
+    return frame
+
+
+def load_counties(engine: Engine, counties: Counties = ()) -> pd.DataFrame:
+    """adcode, county (name), kind, seq: the counties in scope, in the bureau's order."""
+    c = db.county
+    return _frame(engine, select(c.c.adcode, c.c.name.label("county"), c.c.kind, c.c.seq)
+                  .where(_in_counties(c.c.adcode, counties)).order_by(c.c.seq))
+
+
+def load_years(engine: Engine, program: str) -> list[int]:
+    table = db.renovation_batch if program == "renovation" else db.heating_year
+    with engine.connect() as conn:
+        return list(conn.execute(select(table.c.year).order_by(table.c.year)).scalars())
+
+
+def load_report_dates(engine: Engine) -> list[date]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(db.report.c.report_on).order_by(db.report.c.report_on)).scalars())
+
+
+def load_deadlines(engine: Engine, program: str, year: int) -> dict[str, date]:
+    """The plan period's start and each step's deadline for a batch / plan year ({} if none)."""
+    table = db.renovation_batch if program == "renovation" else db.heating_year
+    with engine.connect() as conn:
+        row = conn.execute(select(table).where(table.c.year == year)).mappings().first()
+    return {k: v for k, v in row.items() if k != "year"} if row else {}
+
+
+# ---- renovation -----------------------------------------------------------------------------
+
+def load_renovation_progress(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    """Per county, the batch's communities, households, area and planned investment, and how
+    many communities (and their households) had reached each stage by `as_of`."""
+    p = db.renovation_project
+    reached = []
+    for stage in STAGES:
+        done = p.c[f"{stage.key}_actual"] <= as_of
+        reached += [_count_if(done).label(f"{stage.key}_communities"),
+                    _count_if(done, p.c.households).label(f"{stage.key}_households")]
+    statement = (select(p.c.county_adcode.label("adcode"), func.count().label("communities"),
+                        func.sum(p.c.households).label("households"),
+                        func.sum(p.c.floor_area_m2).label("floor_area_m2"),
+                        func.sum(p.c.planned_investment_yuan).label("planned_investment_yuan"),
+                        _count_if(p.c.is_demonstration).label("demonstration_communities"),
+                        func.sum(p.c.elevators_added).label("elevators_added"), *reached)
+                 .where(p.c.batch_year == year, _in_counties(p.c.county_adcode, counties))
+                 .group_by(p.c.county_adcode))
+    columns = ["communities", "households", "floor_area_m2", "planned_investment_yuan",
+               "demonstration_communities", "elevators_added"]
+    columns += [f"{s.key}_{what}" for s in STAGES for what in ("communities", "households")]
+    frame = _per_county(engine, statement, counties, columns)
+    return frame.merge(load_completed_investment(engine, year, as_of, counties), on="adcode")
+
+
+def load_completed_investment(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    """Per county, investment completed by `as_of` on the batch's projects (yuan)."""
+    p, b = db.renovation_project, db.investment_booking
+    statement = (select(p.c.county_adcode.label("adcode"),
+                        func.sum(b.c.amount_yuan).label("completed_investment_yuan"))
+                 .select_from(b.join(p, b.c.project_id == p.c.id))
+                 .where(p.c.batch_year == year, b.c.booked_on <= as_of,
+                        _in_counties(p.c.county_adcode, counties))
+                 .group_by(p.c.county_adcode))
+    return _per_county(engine, statement, counties, ["completed_investment_yuan"])[
+        ["adcode", "completed_investment_yuan"]]
+
+
+# ---- funds ----------------------------------------------------------------------------------
+
+def _disbursed_by_allocation(as_of: date):
+    d = db.fund_disbursement
+    return (select(d.c.allocation_id, func.sum(d.c.amount_yuan).label("disbursed"))
+            .where(d.c.paid_on <= as_of).group_by(d.c.allocation_id).subquery())
+
+
+def load_fund_totals(engine: Engine, program: str, year: int, as_of: date,
+                     counties: Counties = ()) -> pd.DataFrame:
+    """Per county, funds of the plan year allocated by `as_of`, disbursed from them by `as_of`,
+    and the residents' own contribution among them (yuan)."""
+    a, paid = db.fund_allocation, _disbursed_by_allocation(as_of)
+    statement = (select(a.c.county_adcode.label("adcode"),
+                        func.sum(a.c.amount_yuan).label("allocated_yuan"),
+                        func.coalesce(func.sum(paid.c.disbursed), 0).label("disbursed_yuan"),
+                        _count_if(a.c.source == RESIDENT_SOURCE, a.c.amount_yuan).label("resident_yuan"))
+                 .select_from(a.outerjoin(paid, paid.c.allocation_id == a.c.id))
+                 .where(a.c.program == program, a.c.plan_year == year, a.c.allocated_on <= as_of,
+                        _in_counties(a.c.county_adcode, counties))
+                 .group_by(a.c.county_adcode))
+    return _per_county(engine, statement, counties, ["allocated_yuan", "disbursed_yuan", "resident_yuan"])
+
+
+def load_allocations(engine: Engine, as_of: date, program: str | None = None, counties: Counties = ()
+                     ) -> pd.DataFrame:
+    """Every allocation made by `as_of` (any plan year) with what was disbursed from it by then:
+    county, program, plan_year, source, allocated_on, allocated_yuan, disbursed_yuan."""
+    a, c, paid = db.fund_allocation, db.county, _disbursed_by_allocation(as_of)
+    statement = (select(a.c.county_adcode.label("adcode"), c.c.name.label("county"), a.c.program,
+                        a.c.plan_year, a.c.source, a.c.allocated_on,
+                        a.c.amount_yuan.label("allocated_yuan"),
+                        func.coalesce(paid.c.disbursed, 0).label("disbursed_yuan"))
+                 .select_from(a.join(c, c.c.adcode == a.c.county_adcode)
+                              .outerjoin(paid, paid.c.allocation_id == a.c.id))
+                 .where(a.c.allocated_on <= as_of, _in_counties(a.c.county_adcode, counties),
+                        a.c.program == program if program else true())
+                 .order_by(c.c.seq, a.c.plan_year, a.c.allocated_on, a.c.id))
+    return _frame(engine, statement)
+
+
+# ---- clean heating --------------------------------------------------------------------------
+
+def _carryover_deadline(engine: Engine, year: int) -> date | None:
+    return load_deadlines(engine, "heating", year - 1).get("connected_deadline")
+
+
+def _in_task(year: int, previous_deadline: date | None):
+    """Households in year `year`'s task: its own plan, plus last year's plan households neither
+    connected nor cancelled by last year's deadline (carried over, 结转)."""
+    h = db.heating_household
+    if previous_deadline is None:
+        return h.c.plan_year == year
+    settled = or_(h.c.connected_on <= previous_deadline,
+                  and_(h.c.status == "取消", h.c.status_on <= previous_deadline))
+    return or_(h.c.plan_year == year, and_(h.c.plan_year == year - 1, not_(func.coalesce(settled, false()))))
+
+
+def _cancelled_by(as_of: date):
+    h = db.heating_household
+    return and_(h.c.status == "取消", h.c.status_on <= as_of)
+
+
+def load_heating_progress(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    """Per county, the plan targets and how many of the year's task households had reached each
+    milestone by `as_of` (cancelled ones excluded), idle ones, and urban area done."""
+    h, plan = db.heating_household, db.heating_plan
+    live = not_(func.coalesce(_cancelled_by(as_of), false()))
+    idle = and_(h.c.status == "闲置", h.c.status_on <= as_of)
+    statement = (select(h.c.county_adcode.label("adcode"),
+                        func.count().label("task_households"),
+                        _count_if(h.c.plan_year < year).label("carried_households"),
+                        _count_if(_cancelled_by(as_of)).label("cancelled_households"),
+                        _count_if(idle).label("idle_households"),
+                        *[_count_if(and_(h.c[f"{m.key}_on"] <= as_of, live)).label(f"{m.key}_households")
+                          for m in MILESTONES])
+                 .where(_in_task(year, _carryover_deadline(engine, year)),
+                        _in_counties(h.c.county_adcode, counties))
+                 .group_by(h.c.county_adcode))
+    counted = ["task_households", "carried_households", "cancelled_households", "idle_households",
+               *[f"{m.key}_households" for m in MILESTONES]]
+    households = _per_county(engine, statement, counties, counted)
+    targets = _per_county(engine, select(plan.c.county_adcode.label("adcode"), plan.c.target_households,
+                                         plan.c.carryover_households, plan.c.target_urban_m2)
+                          .where(plan.c.year == year, _in_counties(plan.c.county_adcode, counties)),
+                          counties, ["target_households", "carryover_households", "target_urban_m2"])
+    return (targets.merge(households.drop(columns="county"), on="adcode")
+            .merge(load_urban_area_done(engine, year, as_of, counties), on="adcode"))
+
+
+def load_urban_area_done(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    w = db.urban_heating_work
+    statement = (select(w.c.county_adcode.label("adcode"), func.sum(w.c.area_m2).label("urban_m2_done"))
+                 .where(w.c.plan_year == year, w.c.completed_on <= as_of,
+                        _in_counties(w.c.county_adcode, counties))
+                 .group_by(w.c.county_adcode))
+    return _per_county(engine, statement, counties, ["urban_m2_done"])[["adcode", "urban_m2_done"]]
+
+
+# ---- supervision ----------------------------------------------------------------------------
+
+def load_supervision(engine: Engine, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    """Supervision items opened by `as_of`: code, county, program, text, opened_on, deadline,
+    closed_on (a closing after `as_of` is not known yet on that day, so it reads as open)."""
+    s, c = db.supervision_item, db.county
+    closed = case((s.c.closed_on <= as_of, s.c.closed_on), else_=None).label("closed_on")
+    statement = (select(s.c.code, s.c.county_adcode.label("adcode"), c.c.name.label("county"), s.c.program,
+                        s.c.text, s.c.opened_on, s.c.deadline, closed)
+                 .select_from(s.join(c, c.c.adcode == s.c.county_adcode))
+                 .where(s.c.opened_on <= as_of, _in_counties(s.c.county_adcode, counties))
+                 .order_by(s.c.deadline, s.c.code))
+    return _frame(engine, statement)

@@ -1,0 +1,160 @@
+"""The report as of a date: measure tables per county, rankings against a previous report,
+headline figures. The one API that pages, the CLI, exports and the notice all call.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from . import measures, queries
+from .measures import (MEASURES, Measure, compute_flag, compute_gap_pp, compute_rate, compute_target,
+                       find_measure)
+from .rankings import compute_rank_change, rank_values
+from .vocab import HEATING, RENOVATION
+
+CITY = "全市"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: the state on `as_of`, for the batch / plan `year` (default: the
+    as-of year), in `counties` (adcodes; empty = the whole city)."""
+    as_of: date
+    year: int | None = None
+    counties: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def plan_year(self) -> int:
+        return self.year or self.as_of.year
+
+    def at(self, as_of: date) -> "Scope":
+        """The same scope on another date (the previous report), same plan year."""
+        return Scope(as_of, self.plan_year, self.counties)
+
+
+def load_source(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame:
+    """The per-county counts a measure is computed from."""
+    args = (scope.plan_year, scope.as_of, scope.counties)
+    if measure.source == "renovation":
+        return queries.load_renovation_progress(engine, *args)
+    if measure.source == "heating":
+        return queries.load_heating_progress(engine, *args)
+    return queries.load_fund_totals(engine, measure.program, *args)
+
+
+def compute_measure_frame(source: pd.DataFrame, measure: Measure, target: float | None) -> pd.DataFrame:
+    """county, adcode, numerator, denominator, value, target, gap_pp, flag from a source frame
+    (pure: no database)."""
+    frame = source[["adcode", "county"]].copy()
+    frame["numerator"] = source[measure.numerator].astype("int64")
+    frame["denominator"] = source[measure.denominator].astype("int64")
+    frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
+    frame["target"] = target
+    frame["gap_pp"] = [compute_gap_pp(v, target, measure.higher_is_better) for v in frame["value"]]
+    frame["flag"] = [compute_flag(g) for g in frame["gap_pp"]]
+    return frame
+
+
+def compute_measure_table(engine: Engine, program: str, key: str, scope: Scope) -> pd.DataFrame:
+    """One row per county in scope: numerator, denominator, value (share), target, gap, flag."""
+    measure = find_measure(program, key)
+    deadlines = queries.load_deadlines(engine, program, scope.plan_year)
+    target = compute_target(measure, deadlines, scope.as_of)
+    return compute_measure_frame(load_source(engine, measure, scope), measure, target)
+
+
+def compute_city_row(table: pd.DataFrame, measure: Measure) -> dict:
+    """The city-wide (or scope-wide) figure: sums of numerators and denominators."""
+    numerator, denominator = int(table["numerator"].sum()), int(table["denominator"].sum())
+    value = compute_rate(numerator, denominator)
+    target = table["target"].iloc[0] if len(table) else None
+    gap = compute_gap_pp(value, None if pd.isna(target) else target, measure.higher_is_better)
+    return dict(county=CITY, adcode="", numerator=numerator, denominator=denominator, value=value,
+                target=target, gap_pp=gap, flag=compute_flag(gap))
+
+
+def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
+                 previous: date | None = None) -> pd.DataFrame:
+    """The measure table ranked best first, with `rank` (ties share, 1 2 2 4), `previous_rank`
+    and `rank_change` (+ moved up) against the same measure on the `previous` report date."""
+    measure = find_measure(program, key)
+    table = compute_measure_table(engine, program, key, scope)
+    table["rank"] = rank_values(table["value"].astype("float64"), measure.higher_is_better)
+    if previous is not None:
+        before = compute_measure_table(engine, program, key, scope.at(previous))
+        prior = rank_values(before["value"].astype("float64"), measure.higher_is_better)
+        table["previous_rank"] = prior.set_axis(before["adcode"]).reindex(table["adcode"]).to_numpy()
+    else:
+        table["previous_rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table["rank_change"] = compute_rank_change(table["rank"], table["previous_rank"])
+    order = table["rank"].astype("float64").fillna(float("inf"))
+    return table.assign(_order=order).sort_values(["_order", "adcode"], kind="stable").drop(
+        columns="_order").reset_index(drop=True)
+
+
+def list_measures(program: str | None = None) -> list[Measure]:
+    return [m for m in MEASURES if program is None or m.program == program]
+
+
+def previous_report_date(engine: Engine, as_of: date) -> date | None:
+    """The latest report date strictly before `as_of` (the default comparison)."""
+    earlier = [d for d in queries.load_report_dates(engine) if d < as_of]
+    return earlier[-1] if earlier else None
+
+
+def load_sources(engine: Engine, scope: Scope) -> dict[tuple[str, str], pd.DataFrame]:
+    """Every source frame the measures need, once each: (program, source) -> per-county counts."""
+    sources = {}
+    for measure in MEASURES:
+        if (measure.program, measure.source) not in sources:
+            sources[measure.program, measure.source] = load_source(engine, measure, scope)
+    return sources
+
+
+def compute_headline(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Every measure over the whole scope, one row each: program, key, label, unit, numerator,
+    denominator, value, target, gap_pp, flag."""
+    sources = load_sources(engine, scope)
+    rows = []
+    for program in (RENOVATION, HEATING):
+        deadlines = queries.load_deadlines(engine, program, scope.plan_year)
+        for measure in list_measures(program):
+            table = compute_measure_frame(sources[program, measure.source], measure,
+                                          compute_target(measure, deadlines, scope.as_of))
+            row = compute_city_row(table, measure)
+            rows.append(dict(program=program, key=measure.key, label=measure.label, unit=measure.unit,
+                             **{k: v for k, v in row.items() if k not in ("county", "adcode")}))
+    return pd.DataFrame(rows)
+
+
+def compute_totals(engine: Engine, scope: Scope) -> dict[str, int]:
+    """Scope-wide sums of every source column, keyed '<program>.<column>' (e.g.
+    'heating.target_households', 'renovation.planned_investment_yuan')."""
+    totals = {}
+    for (program, _), frame in load_sources(engine, scope).items():
+        sums = frame.drop(columns=["adcode", "county"]).sum(numeric_only=True)
+        totals.update({f"{program}.{column}": int(value) for column, value in sums.items()})
+    return totals
+
+
+def compute_retained_funds(engine: Engine, scope: Scope, program: str | None = None) -> pd.DataFrame:
+    """Allocations (any plan year up to the scope's) with money not yet disbursed on the as-of
+    date, oldest first, with age and the retention flag."""
+    allocations = queries.load_allocations(engine, scope.as_of, program, scope.counties)
+    allocations = allocations[allocations["plan_year"] <= scope.plan_year]
+    return measures.compute_retained_funds(allocations, scope.as_of).sort_values(
+        ["allocated_on", "county"], kind="stable").reset_index(drop=True)
+
+
+def compute_supervision(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Supervision items known on the as-of date with their status (办理中 / 逾期未销号 / 已销号)
+    and days overdue; open items first, most overdue on top."""
+    items = queries.load_supervision(engine, scope.as_of, scope.counties)
+    items["status"] = [measures.compute_supervision_status(d, c, scope.as_of)
+                       for d, c in zip(items["deadline"], items["closed_on"])]
+    items["days_overdue"] = [(scope.as_of - d).days if s == measures.OVERDUE else 0
+                             for d, s in zip(items["deadline"], items["status"])]
+    order = items["status"].map({measures.OVERDUE: 0, measures.OPEN: 1, measures.CLOSED: 2})
+    return (items.assign(_order=order).sort_values(["_order", "days_overdue"], ascending=[True, False],
+                                                   kind="stable").drop(columns="_order").reset_index(drop=True))

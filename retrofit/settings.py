@@ -1,0 +1,42 @@
+"""Configuration: the one home for the database URL, flag thresholds, colours and targets."""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+BOUNDARIES_FILE = DATA_DIR / "baoji_counties.geojson"
+DEFAULT_DB_FILE = DATA_DIR / "retrofit.db"
+DB_URL_ENV = "RETROFIT_DB_URL"
+
+DEMO_SEED = 20261120
+
+
+def database_url() -> str:
+    """The store's SQLAlchemy URL: $RETROFIT_DB_URL, else a SQLite file under data/."""
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{DEFAULT_DB_FILE}"
+
+
+@dataclass(frozen=True)
+class FlagThresholds:
+    """How far behind its target line a county may fall, in percentage points, before a flag.
+
+    A county at or above the line minus `yellow_gap_pp` is green; more than `red_gap_pp`
+    behind is red; in between is yellow.
+    """
+    yellow_gap_pp: float = 0.0
+    red_gap_pp: float = 15.0
+
+
+FLAG_THRESHOLDS = FlagThresholds()
+
+# Resident contributions are expected to reach at least a fifth of a batch's funds (the seed
+# complains the share stays below 20%).
+RESIDENT_SHARE_TARGET = 0.20
+# Allocated funds still not disbursed after this many days count as retained (资金留置).
+RETENTION_AGE_DAYS = 90
+
+# One meaning per colour, everywhere: flags, charts, tables, exports, the big screen.
+FLAG_COLOURS = {"red": "#d0312d", "yellow": "#e8a317", "green": "#2e8b57", "none": "#9aa0a6"}
+PRIMARY = "#1f4e79"
+PALETTE = ["#1f4e79", "#4a90c2", "#8fbce6", "#c9a227", "#6b8e23", "#8c564b", "#7f7f7f", "#b279a2"]
