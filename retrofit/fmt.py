@@ -103,3 +103,13 @@ def format_rank_change(change) -> str:
 def format_date(day) -> str:
     """'2026年11月20日'."""
     return NOTHING if _missing(day) else f"{day.year}年{day.month}月{day.day}日"
+
+
+def mask_name(name: str) -> str:
+    """A household head's name as shown on screen: surname and last character only ('王*国',
+    '王*'), so a ledger can be matched without exposing the person."""
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
 from sqlalchemy.engine import Engine
 
 from . import db
-from .vocab import MILESTONES, RESIDENT_SOURCE, STAGES
+from .vocab import MILESTONES, PROCUREMENT_STEPS, RESIDENT_SOURCE, STAGES
 
 Counties = tuple[str, ...]
 
@@ -214,4 +214,103 @@ def load_supervision(engine: Engine, as_of: date, counties: Counties = ()) -> pd
                  .select_from(s.join(c, c.c.adcode == s.c.county_adcode))
                  .where(s.c.opened_on <= as_of, _in_counties(s.c.county_adcode, counties))
                  .order_by(s.c.deadline, s.c.code))
+    return _frame(engine, statement)
+
+
+# ---- rows to show (few hundred at most) -----------------------------------------------------
+
+def load_communities(engine: Engine, year: int, counties: Counties = ()) -> pd.DataFrame:
+    """The batch's communities with their facts and every planned and actual stage date."""
+    p, c = db.renovation_project, db.county
+    statement = (select(p, c.c.name.label("county"))
+                 .select_from(p.join(c, c.c.adcode == p.c.county_adcode))
+                 .where(p.c.batch_year == year, _in_counties(p.c.county_adcode, counties))
+                 .order_by(c.c.seq, p.c.code))
+    return _frame(engine, statement)
+
+
+def load_batch_progress(engine: Engine, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    """Per batch year: communities and how many had reached each stage by `as_of`."""
+    p = db.renovation_project
+    statement = (select(p.c.batch_year.label("year"), func.count().label("communities"),
+                        *[_count_if(p.c[f"{s.key}_actual"] <= as_of).label(f"{s.key}_communities") for s in STAGES])
+                 .where(p.c.batch_year <= as_of.year, _in_counties(p.c.county_adcode, counties))
+                 .group_by(p.c.batch_year).order_by(p.c.batch_year))
+    return _frame(engine, statement)
+
+
+def load_investment_history(engine: Engine, year: int, counties: Counties = ()) -> pd.DataFrame:
+    """Investment booked on the batch's projects per booking date (yuan), city-wide or scoped."""
+    p, b = db.renovation_project, db.investment_booking
+    statement = (select(b.c.booked_on, func.sum(b.c.amount_yuan).label("amount_yuan"))
+                 .select_from(b.join(p, b.c.project_id == p.c.id))
+                 .where(p.c.batch_year == year, _in_counties(p.c.county_adcode, counties))
+                 .group_by(b.c.booked_on).order_by(b.c.booked_on))
+    return _frame(engine, statement)
+
+
+def load_village_progress(engine: Engine, year: int, as_of: date, counties: Counties = (),
+                          routes: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per village with households in the year's task: where it is, how many households, how
+    many reached each milestone by `as_of`, idle and cancelled ones."""
+    h, v, t, c = db.heating_household, db.village, db.township, db.county
+    live = not_(func.coalesce(_cancelled_by(as_of), false()))
+    statement = (select(v.c.code.label("village_code"), v.c.name.label("village"), t.c.name.label("township"),
+                        c.c.name.label("county"), c.c.adcode, v.c.lon, v.c.lat,
+                        func.count().label("task_households"),
+                        _count_if(h.c.plan_year < year).label("carried_households"),
+                        _count_if(_cancelled_by(as_of)).label("cancelled_households"),
+                        _count_if(and_(h.c.status == "闲置", h.c.status_on <= as_of)).label("idle_households"),
+                        *[_count_if(and_(h.c[f"{m.key}_on"] <= as_of, live)).label(f"{m.key}_households")
+                          for m in MILESTONES])
+                 .select_from(h.join(v, v.c.code == h.c.village_code).join(t, t.c.code == v.c.township_code)
+                              .join(c, c.c.adcode == h.c.county_adcode))
+                 .where(_in_task(year, _carryover_deadline(engine, year)),
+                        _in_counties(h.c.county_adcode, counties),
+                        h.c.route.in_(routes) if routes else true())
+                 .group_by(v.c.code, v.c.name, t.c.name, c.c.name, c.c.adcode, c.c.seq, v.c.lon, v.c.lat)
+                 .order_by(c.c.seq, t.c.name, v.c.name))
+    return _frame(engine, statement)
+
+
+def load_village_households(engine: Engine, village_code: str, year: int) -> pd.DataFrame:
+    """One village's households in the year's task, with milestone dates and economics. The
+    head's name is returned as stored; pages mask it (fmt.mask_name) before showing it."""
+    h = db.heating_household
+    columns = [h.c.code, h.c.plan_year, h.c.head_name, h.c.phone_masked, h.c.route, h.c.equipment_cost_yuan,
+               h.c.subsidy_yuan, h.c.running_cost_yuan, h.c.coal_cost_yuan, h.c.status, h.c.status_on,
+               *[h.c[f"{m.key}_on"] for m in MILESTONES]]
+    statement = (select(*columns)
+                 .where(h.c.village_code == village_code, _in_task(year, _carryover_deadline(engine, year)))
+                 .order_by(h.c.code))
+    return _frame(engine, statement)
+
+
+def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    """Per county and technical route: households in the year's task and those connected by
+    `as_of`, and the route's economics summed (yuan) for averaging."""
+    h, c = db.heating_household, db.county
+    live = not_(func.coalesce(_cancelled_by(as_of), false()))
+    statement = (select(c.c.name.label("county"), h.c.county_adcode.label("adcode"), h.c.route,
+                        func.count().label("task_households"),
+                        _count_if(and_(h.c.connected_on <= as_of, live)).label("connected_households"),
+                        func.sum(h.c.equipment_cost_yuan).label("equipment_cost_yuan"),
+                        func.sum(h.c.subsidy_yuan).label("subsidy_yuan"),
+                        func.sum(h.c.running_cost_yuan).label("running_cost_yuan"),
+                        func.sum(h.c.coal_cost_yuan).label("coal_cost_yuan"))
+                 .select_from(h.join(c, c.c.adcode == h.c.county_adcode))
+                 .where(_in_task(year, _carryover_deadline(engine, year)), _in_counties(h.c.county_adcode, counties))
+                 .group_by(c.c.name, h.c.county_adcode, c.c.seq, h.c.route).order_by(c.c.seq, h.c.route))
+    return _frame(engine, statement)
+
+
+def load_procurement(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+    """Each county's procurement dates for the plan year, as known on `as_of` (empty where a
+    step had not happened by then)."""
+    plan, c = db.heating_plan, db.county
+    known = [case((plan.c[f"{p.key}_on"] <= as_of, plan.c[f"{p.key}_on"]), else_=None).label(f"{p.key}_on")
+             for p in PROCUREMENT_STEPS]
+    statement = (select(c.c.name.label("county"), plan.c.county_adcode.label("adcode"), *known)
+                 .select_from(plan.join(c, c.c.adcode == plan.c.county_adcode))
+                 .where(plan.c.year == year, _in_counties(plan.c.county_adcode, counties)).order_by(c.c.seq))
     return _frame(engine, statement)

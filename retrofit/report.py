@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from . import measures, queries
+from . import measures, notice, queries
 from .measures import (MEASURES, Measure, compute_flag, compute_gap_pp, compute_rate, compute_target,
                        find_measure)
 from .rankings import compute_rank_change, rank_values
@@ -158,3 +158,46 @@ def compute_supervision(engine: Engine, scope: Scope) -> pd.DataFrame:
     order = items["status"].map({measures.OVERDUE: 0, measures.OPEN: 1, measures.CLOSED: 2})
     return (items.assign(_order=order).sort_values(["_order", "days_overdue"], ascending=[True, False],
                                                    kind="stable").drop(columns="_order").reset_index(drop=True))
+
+
+# Measures whose red flags are listed as laggards (the progress ones a leader asks about).
+LAGGARD_MEASURES = {RENOVATION: ("start_rate", "finish_rate", "investment_rate", "disbursement_rate"),
+                    HEATING: ("completion_rate", "installed_rate", "tendered_rate", "disbursement_rate")}
+
+
+def compute_laggards(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Red-flagged counties on the progress measures, furthest behind first, with the reason in
+    words: county, adcode, program, key, label, numerator, denominator, value, target, gap_pp,
+    reason."""
+    rows = []
+    for program, keys in LAGGARD_MEASURES.items():
+        for key in keys:
+            measure = find_measure(program, key)
+            table = compute_measure_table(engine, program, key, scope)
+            for _, row in table[table["flag"] == measures.RED].iterrows():
+                reason = notice.describe_lag(measure.label, row["numerator"], row["denominator"], row["target"],
+                                             row["gap_pp"], time_line=measure.deadline is not None)
+                rows.append(dict(row.drop("flag"), program=program, key=key, label=measure.label, reason=reason))
+    columns = ["county", "adcode", "program", "key", "label", "numerator", "denominator", "value", "target",
+               "gap_pp", "reason"]
+    return pd.DataFrame(rows, columns=columns).sort_values("gap_pp", kind="stable").reset_index(drop=True)
+
+
+def compute_communities(engine: Engine, scope: Scope, stages: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The batch's communities as on the as-of date (stage reached, late stage, days late),
+    optionally only those currently at one of `stages` (labels)."""
+    frame = measures.compute_community_status(queries.load_communities(engine, scope.plan_year, scope.counties),
+                                              scope.as_of)
+    return frame[frame["stage"].isin(stages)].reset_index(drop=True) if stages else frame
+
+
+def compute_trend(engine: Engine, program: str, key: str, scope: Scope, dates: list[date]) -> pd.DataFrame:
+    """The measure on each report date (same plan year): date, county, numerator, denominator,
+    value, target, flag, with a 全市 row per date."""
+    measure = find_measure(program, key)
+    frames = []
+    for day in dates:
+        table = compute_measure_table(engine, program, key, scope.at(day))
+        table = pd.concat([table, pd.DataFrame([compute_city_row(table, measure)])], ignore_index=True)
+        frames.append(table.assign(date=day))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
