@@ -83,6 +83,15 @@ def _target_label(measure: Measure, target: float) -> str:
     return f"{kind} {fmt.format_percent(target)}"
 
 
+def blank_map_style(background: str) -> dict:
+    """A MapLibre style with only a background layer. It names no glyph server: labels are then
+    drawn with the browser's own fonts (CJK included) instead of being fetched from the
+    internet, which plotly's "white-bg" style tries and this machine cannot reach."""
+    colour = background if not background.startswith("rgba(0,0,0,0") else "rgba(0,0,0,0)"
+    return {"version": 8, "sources": {},
+            "layers": [{"id": "background", "type": "background", "paint": {"background-color": colour}}]}
+
+
 def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, title: str | None = None,
                          theme: Theme = LIGHT, height: int | None = None) -> go.Figure:
     """Counties as horizontal bars, best on top, coloured by flag, value labelled, with the
@@ -115,7 +124,7 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
 def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, title: str | None = None,
                             theme: Theme = LIGHT, height: int = 620) -> go.Figure:
     """The city's counties coloured by flag and labelled with the measure's value, on a blank
-    background (no tile server needed: MapLibre's white-bg style draws offline)."""
+    background (no tile server or glyph server needed)."""
     boundaries = load_boundaries()
     fig = go.Figure()
     for flag in (RED, YELLOW, GREEN, NO_FLAG):
@@ -136,7 +145,7 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
         lon=[p.x for p in points], lat=[p.y for p in points], mode="text", showlegend=False,
         text=[f"{c}<br>{v}" for c, v in zip(table["county"], _percent_labels(table))],
         textfont=dict(size=theme.base_font - 1, color="#10161f"), hoverinfo="skip"))
-    fig.update_layout(map=dict(style="white-bg", center=CITY_CENTRE, zoom=CITY_ZOOM),
+    fig.update_layout(map=dict(style=blank_map_style(theme.paper), center=CITY_CENTRE, zoom=CITY_ZOOM),
                       clickmode="event+select")
     fig = _layout(fig, title or f"各县区{measure.label}分布", "", meta, theme, height)
     fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.01,
@@ -148,3 +157,193 @@ def series_colours(names) -> dict[str, str]:
     """A stable colour per category (stage, route, source) from the palette."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
+
+
+def _stacked_county_bars(buckets: pd.DataFrame, counties: pd.Series, colours: dict[str, str],
+                         unit: str) -> go.Figure:
+    """Horizontal stacked bars, one per county (first county on top), one segment per bucket."""
+    fig = go.Figure()
+    order = counties.iloc[::-1]
+    for label in buckets.columns:
+        values = buckets[label].iloc[::-1]
+        fig.add_trace(go.Bar(y=order, x=values, name=label, orientation="h", marker_color=colours[label],
+                             customdata=order.to_frame().to_numpy(),
+                             hovertemplate=f"%{{y}} {label}:%{{x:,}}{unit}<extra></extra>"))
+    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+STEP_COLOURS = ["#c9ced6", "#b7cde3", "#8fb3d9", "#5b8fc7", "#2f6aa8", "#1f4e79", "#14304d"]
+
+
+def build_stage_by_county_figure(counts: pd.DataFrame, buckets: pd.DataFrame, meta: ChartMeta,
+                                 theme: Theme = LIGHT) -> go.Figure:
+    """Communities of the batch by the stage they stand at, per county (`buckets` from
+    measures.compute_step_buckets, aligned with `counts`' county column)."""
+    colours = dict(zip(buckets.columns, STEP_COLOURS))
+    fig = _stacked_county_bars(buckets, counts["county"], colours, "个")
+    return _layout(fig, "各县区小区改造阶段分布", "个小区", meta, theme, 120 + 34 * len(counts) + 60)
+
+
+def build_milestone_by_county_figure(progress: pd.DataFrame, buckets: pd.DataFrame, meta: ChartMeta,
+                                     theme: Theme = LIGHT) -> go.Figure:
+    """Households of the year's task by the milestone they stand at, per county, with the plan
+    target (including carry-over) marked."""
+    colours = dict(zip(buckets.columns, STEP_COLOURS[:1] + STEP_COLOURS[2:]))
+    fig = _stacked_county_bars(buckets, progress["county"], colours, "户")
+    order = progress.iloc[::-1]
+    fig.add_trace(go.Scatter(
+        y=order["county"], x=order["target_households"], mode="markers", name="年度计划(含结转)",
+        marker=dict(symbol="line-ns", size=26, line=dict(width=3, color=FLAG_COLOURS[RED])),
+        customdata=order[["county", "carryover_households"]].to_numpy(),
+        hovertemplate="%{y} 计划%{x:,}户(其中结转%{customdata[1]:,}户)<extra></extra>"))
+    return _layout(fig, "各县区农户清洁取暖改造进度", "户", meta, theme, 120 + 34 * len(progress) + 60)
+
+
+def build_batch_progress_figure(batches: pd.DataFrame, stage_labels: list[str], meta: ChartMeta,
+                                theme: Theme = LIGHT) -> go.Figure:
+    """Stage funnel by batch: the share of each batch's communities that reached each stage."""
+    columns = [c for c in batches.columns if c.endswith("_communities")]
+    shares = batches[columns].div(batches["communities"], axis=0) * 100
+    text = [[f"{int(n)}/{int(total)}<br>{fmt.format_percent_of(int(n), int(total))}" for n in row]
+            for row, total in zip(batches[columns].to_numpy(), batches["communities"])]
+    fig = go.Figure(go.Heatmap(
+        z=shares.to_numpy(), x=stage_labels, y=[f"{y}年批次" for y in batches["year"]], text=text,
+        texttemplate="%{text}", colorscale=[[0, "#f3f5f8"], [1, PRIMARY]], zmin=0, zmax=100, showscale=False,
+        hovertemplate="%{y} %{x}:%{text}<extra></extra>", xgap=2, ygap=2,
+        textfont=dict(size=theme.base_font - 1)))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(side="top")
+    return _layout(fig, "各批次改造阶段漏斗(已到达该阶段的小区占比)", "个小区 / %", meta, theme,
+                   140 + 52 * len(batches))
+
+
+def build_investment_figure(progress: pd.DataFrame, meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:
+    """Planned against completed investment per county (万元)."""
+    fig = go.Figure()
+    for column, name, colour in (("planned_investment_yuan", "计划投资", "#b7cde3"),
+                                 ("completed_investment_yuan", "完成投资", PRIMARY)):
+        wan = progress[column] / 10_000
+        fig.add_trace(go.Bar(x=progress["county"], y=wan, name=name, marker_color=colour,
+                             customdata=progress[["county"]].to_numpy(),
+                             hovertemplate=f"%{{x}} {name}:%{{y:,.2f}}万元<extra></extra>"))
+    fig.update_layout(barmode="group", bargap=0.25)
+    return _layout(fig, "各县区计划投资与完成投资", "万元", meta, theme, 420)
+
+
+def build_funds_by_source_figure(allocations: pd.DataFrame, meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:
+    """Per fund source: disbursed and still retained (allocated − disbursed), 万元, stacked."""
+    by_source = allocations.groupby("source", sort=False)[["allocated_yuan", "disbursed_yuan"]].sum()
+    retained = by_source["allocated_yuan"] - by_source["disbursed_yuan"]
+    fig = go.Figure()
+    for values, name, colour in ((by_source["disbursed_yuan"], "已拨付", PRIMARY),
+                                 (retained, "未拨付(留置)", FLAG_COLOURS[RED])):
+        fig.add_trace(go.Bar(y=by_source.index, x=values / 10_000, name=name, orientation="h", marker_color=colour,
+                             hovertemplate=f"%{{y}} {name}:%{{x:,.2f}}万元<extra></extra>"))
+    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return _layout(fig, "各来源资金下达与拨付", "万元", meta, theme, 120 + 34 * len(by_source) + 60)
+
+
+def build_retained_by_county_figure(retained: pd.DataFrame, band_order: list[str], meta: ChartMeta,
+                                    theme: Theme = LIGHT) -> go.Figure:
+    """Money allocated but not disbursed, per county, by how long it has waited (万元)."""
+    pivot = (retained.pivot_table(index="county", columns="age_band", values="retained_yuan", aggfunc="sum",
+                                  sort=False).reindex(columns=band_order).fillna(0) / 10_000)
+    colours = dict(zip(band_order, ["#e8c468", FLAG_COLOURS[YELLOW], "#e07b39", FLAG_COLOURS[RED]]))
+    fig = go.Figure()
+    for band in band_order:
+        fig.add_trace(go.Bar(x=pivot.index, y=pivot[band], name=band, marker_color=colours[band],
+                             customdata=pivot.index.to_frame().to_numpy(),
+                             hovertemplate=f"%{{x}} {band}:%{{y:,.2f}}万元<extra></extra>"))
+    fig.update_layout(barmode="stack", bargap=0.3)
+    return _layout(fig, "各县区资金留置(已下达未拨付)及账龄", "万元", meta, theme, 420)
+
+
+def build_route_mix_figure(mix: pd.DataFrame, routes: list[str], meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:
+    """Each county's households by technical route, as shares of its task (100% bars)."""
+    pivot = mix.pivot_table(index="county", columns="route", values="task_households", aggfunc="sum", sort=False)
+    pivot = pivot.reindex(columns=[r for r in routes if r in pivot.columns]).fillna(0)
+    shares = pivot.div(pivot.sum(axis=1), axis=0) * 100
+    colours = series_colours(routes)
+    fig = go.Figure()
+    order = shares.index[::-1]
+    for route in shares.columns:
+        fig.add_trace(go.Bar(y=order, x=shares.loc[order, route], name=route, orientation="h",
+                             marker_color=colours[route], customdata=order.to_frame().to_numpy(),
+                             text=[f"{v:.0f}%" if v >= 8 else "" for v in shares.loc[order, route]],
+                             textposition="inside", insidetextanchor="middle",
+                             hovertext=[f"{c} {route}:{int(pivot.loc[c, route]):,}户" for c in order],
+                             hovertemplate="%{hovertext}<extra></extra>"))
+    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, "各县区技术路线构成", "% (按户数)", meta, theme, 120 + 34 * len(shares) + 60)
+
+
+def build_economics_figure(economics: pd.DataFrame, meta: ChartMeta, invest_reference: int = 10_000,
+                           running_reference: int = 1_000, theme: Theme = LIGHT) -> go.Figure:
+    """Per route, the average household's initial investment (subsidy + own share) against the
+    10,000-yuan reference, and its running cost per season against the 1,000-yuan reference and
+    the coal it replaces. `economics` has route and per-household averages in yuan."""
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
+                        subplot_titles=("户均初始投资(元)", "户均每季运行费用(元)"))
+    routes = economics["route"]
+    for column, name, colour in (("subsidy", "政府补贴", PRIMARY), ("own_share", "农户自付", "#8fb3d9")):
+        fig.add_trace(go.Bar(y=routes, x=economics[column], name=name, orientation="h", marker_color=colour,
+                             hovertemplate=f"%{{y}} {name}:%{{x:,.0f}}元<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Bar(y=routes, x=economics["running_cost"], name="运行费用", orientation="h",
+                         marker_color=[FLAG_COLOURS[RED] if v > running_reference else FLAG_COLOURS[GREEN]
+                                       for v in economics["running_cost"]],
+                         hovertemplate="%{y} 运行费用:%{x:,.0f}元/季<extra></extra>", showlegend=False), row=1, col=2)
+    fig.add_trace(go.Scatter(y=routes, x=economics["coal_cost"], name="原燃煤费用", mode="markers",
+                             marker=dict(symbol="diamond", size=11, color=theme.text),
+                             hovertemplate="%{y} 原燃煤:%{x:,.0f}元/季<extra></extra>"), row=1, col=2)
+    for col, reference, label in ((1, invest_reference, "参考值 1万元"), (2, running_reference, "参考值 1000元")):
+        fig.add_vline(x=reference, line=dict(color=theme.text, dash="dash", width=2), row=1, col=col,
+                      annotation_text=label, annotation_position="top")
+    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)
+    return _layout(fig, "分技术路线户均经济账", "元", meta, theme, 140 + 40 * len(economics) + 60)
+
+
+def build_trend_figure(trend: pd.DataFrame, measure: Measure, meta: ChartMeta, counties: list[str] | None = None,
+                       theme: Theme = LIGHT) -> go.Figure:
+    """The measure over report dates: the city (or scope) line, chosen counties, and the target line."""
+    fig = go.Figure()
+    shown = ["全市"] + list(counties or [])
+    colours = series_colours(shown)
+    for name in shown:
+        part = trend[trend["county"] == name]
+        fig.add_trace(go.Scatter(x=part["date"], y=part["value"].astype("float64") * 100, name=name, mode="lines+markers",
+                                 line=dict(width=4 if name == "全市" else 2, color=colours[name]),
+                                 customdata=part[["county"]].to_numpy(),
+                                 hovertemplate=f"{name} %{{x|%Y-%m-%d}}:%{{y:.1f}}%<extra></extra>"))
+    city = trend[trend["county"] == "全市"]
+    if city["target"].notna().any():
+        fig.add_trace(go.Scatter(x=city["date"], y=city["target"].astype("float64") * 100, name=_target_label(
+            measure, city["target"].iloc[-1]).split(" ")[0], mode="lines", line=dict(dash="dash", color=theme.muted)))
+    fig.update_yaxes(ticksuffix="%", rangemode="tozero")
+    return _layout(fig, f"{measure.label}走势(按调度日期)", "%", meta, theme, 420)
+
+
+def build_stage_timeline_figure(community: pd.Series, stages, meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:
+    """One community's stages, planned against actual dates (a late actual is drawn red)."""
+    fig = go.Figure()
+    labels = [s.label for s in stages]
+    planned = [community[f"{s.key}_planned"] for s in stages]
+    actual = [community[f"{s.key}_actual"] for s in stages]
+    fig.add_trace(go.Scatter(x=planned, y=labels, mode="markers", name="计划日期",
+                             marker=dict(symbol="circle-open", size=16, line=dict(width=3, color=theme.muted)),
+                             hovertemplate="%{y} 计划:%{x|%Y-%m-%d}<extra></extra>"))
+    late = [a is not None and p is not None and not pd.isna(a) and a > p for a, p in zip(actual, planned)]
+    fig.add_trace(go.Scatter(x=actual, y=labels, mode="markers+lines", name="实际日期",
+                             marker=dict(size=14, color=[FLAG_COLOURS[RED] if x else PRIMARY for x in late]),
+                             line=dict(color=PRIMARY, width=2),
+                             hovertemplate="%{y} 实际:%{x|%Y-%m-%d}<extra></extra>"))
+    fig.add_vline(x=meta.as_of, line=dict(color=theme.text, dash="dot", width=1))
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)
+    return _layout(fig, f"{community['name']} 改造阶段:计划与实际", "", meta, theme, 360)

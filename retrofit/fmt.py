@@ -18,9 +18,9 @@ def _missing(value) -> bool:
 
 def format_percent_of(numerator: int, denominator: int, digits: int = 1) -> str:
     """numerator / denominator as a percentage, computed exactly from the integers: '87.3%'."""
-    if not denominator:
+    if _missing(numerator) or _missing(denominator) or not denominator:
         return NOTHING
-    return f"{_half_up(Decimal(numerator) * 100 / Decimal(denominator), digits)}%"
+    return f"{_half_up(Decimal(int(numerator)) * 100 / Decimal(int(denominator)), digits)}%"
 
 
 def format_percent(share, digits: int = 1) -> str:

@@ -15,6 +15,7 @@ from .settings import FLAG_THRESHOLDS, RESIDENT_SHARE_TARGET, RETENTION_AGE_DAYS
 from .vocab import HEATING, RENOVATION, STAGES
 
 RED, YELLOW, GREEN, NO_FLAG = "red", "yellow", "green", "none"
+FLAG_LABELS_SHORT = {RED: "红", YELLOW: "黄", GREEN: "绿", NO_FLAG: ""}
 
 
 @dataclass(frozen=True)
@@ -186,3 +187,34 @@ def compute_community_status(communities: pd.DataFrame, as_of: date) -> pd.DataF
         late_stage.append(overdue.label if overdue else "")
         days_late.append((as_of - row[f"{overdue.key}_planned"]).days if overdue else 0)
     return frame.assign(stage=stage, late_stage=late_stage, days_late=days_late)
+
+
+def compute_step_buckets(frame: pd.DataFrame, columns: list[str], labels: list[str], total: str,
+                         none_label: str) -> pd.DataFrame:
+    """Cumulative counts per step (how many reached each step) turned into exclusive buckets
+    (how many stand at each step now): rows keep their index, one column per label plus
+    `none_label` for those that reached no step yet. Buckets add up to `total`."""
+    cumulative = frame[columns].to_numpy()
+    buckets = pd.DataFrame(index=frame.index)
+    buckets[none_label] = frame[total].to_numpy() - cumulative[:, 0]
+    for i, label in enumerate(labels):
+        later = cumulative[:, i + 1] if i + 1 < len(columns) else 0
+        buckets[label] = cumulative[:, i] - later
+    return buckets
+
+
+def compute_route_economics(mix: pd.DataFrame) -> pd.DataFrame:
+    """Per technical route, the average household's economics in yuan (算清经济账): equipment
+    cost, subsidy, own share (cost − subsidy), running cost per season and the coal it
+    replaces, and the yearly saving (coal − running). `mix` holds per-county sums by route."""
+    sums = mix.groupby("route", sort=False)[["task_households", "equipment_cost_yuan", "subsidy_yuan",
+                                              "running_cost_yuan", "coal_cost_yuan"]].sum()
+    households = sums["task_households"]
+    frame = pd.DataFrame({"households": households,
+                          "equipment_cost": sums["equipment_cost_yuan"] / households,
+                          "subsidy": sums["subsidy_yuan"] / households,
+                          "running_cost": sums["running_cost_yuan"] / households,
+                          "coal_cost": sums["coal_cost_yuan"] / households})
+    frame["own_share"] = frame["equipment_cost"] - frame["subsidy"]
+    frame["saving"] = frame["coal_cost"] - frame["running_cost"]
+    return frame.reset_index().sort_values("equipment_cost").reset_index(drop=True)

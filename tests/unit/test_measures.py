@@ -133,3 +133,34 @@ def test_supervision_item_is_overdue_only_after_its_deadline_and_until_closed():
     assert compute_supervision_status(deadline, None, date(2026, 6, 1)) == OVERDUE
     assert compute_supervision_status(deadline, date(2026, 6, 10), date(2026, 6, 10)) == CLOSED
     assert compute_supervision_status(deadline, date(2026, 6, 10), date(2026, 6, 9)) == OVERDUE
+
+
+def test_step_buckets_turn_reached_counts_into_where_each_one_stands():
+    from retrofit.measures import compute_step_buckets
+    reached = pd.DataFrame({"total": [10], "a": [8], "b": [5], "c": [1]})
+    buckets = compute_step_buckets(reached, ["a", "b", "c"], ["A", "B", "C"], "total", "none")
+    assert buckets.iloc[0].to_dict() == {"none": 2, "A": 3, "B": 4, "C": 1}
+
+
+def test_community_status_reports_the_first_overdue_stage():
+    from retrofit.measures import compute_community_status
+    row = {f"{s}_{k}": None for s in ("reserve", "prep", "tender", "start", "finish", "accept")
+           for k in ("planned", "actual")}
+    row.update(reserve_actual=date(2025, 9, 1), prep_actual=date(2026, 2, 1), tender_actual=date(2026, 3, 1),
+               start_planned=date(2026, 5, 31), finish_planned=date(2026, 11, 30),
+               start_actual=date(2026, 8, 1))  # starts after the as-of date below
+    status = compute_community_status(pd.DataFrame([row]), date(2026, 7, 1)).iloc[0]
+    assert (status["stage"], status["late_stage"], status["days_late"]) == ("招投标", "开工", 31)
+    assert status["start_actual"] is None  # not known yet on 1 July
+
+
+def test_route_economics_averages_per_household_across_counties():
+    from retrofit.measures import compute_route_economics
+    mix = pd.DataFrame([
+        dict(route="生物质", task_households=2, equipment_cost_yuan=10_000, subsidy_yuan=7_000,
+             running_cost_yuan=2_000, coal_cost_yuan=3_600),
+        dict(route="生物质", task_households=3, equipment_cost_yuan=15_000, subsidy_yuan=9_000,
+             running_cost_yuan=3_000, coal_cost_yuan=5_400)])
+    row = compute_route_economics(mix).iloc[0]
+    assert (row["households"], row["equipment_cost"], row["subsidy"], row["own_share"]) == (5, 5_000, 3_200, 1_800)
+    assert (row["running_cost"], row["coal_cost"], row["saving"]) == (1_000, 1_800, 800)

@@ -1,0 +1,78 @@
+"""总览: headline figures of both programs, the county ranking, a map, laggards and supervision."""
+import streamlit as st
+
+from retrofit import charts, fmt, report, ui
+from retrofit.measures import FLAG_LABELS_SHORT, find_measure
+from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
+
+HEADLINE = {RENOVATION: ("start_rate", "finish_rate", "investment_rate", "disbursement_rate"),
+            HEATING: ("completion_rate", "installed_rate", "urban_area_rate", "disbursement_rate")}
+RANKED = {RENOVATION: "finish_rate", HEATING: "completion_rate"}
+
+f = ui.filters()
+ui.render_header("全市调度总览")
+headline = ui.cached(report.compute_headline, f.scope).set_index(["program", "key"])
+
+
+def render_metric(program: str, key: str) -> None:
+    row = headline.loc[(program, key)]
+    measure = find_measure(program, key)
+    done, planned = fmt.format_count(row["numerator"], row["unit"]), fmt.format_count(row["denominator"], row["unit"])
+    st.metric(f"{measure.label} · {done} / {planned}", fmt.format_percent_of(row["numerator"], row["denominator"]),
+              delta=f"{fmt.format_pp(row['gap_pp'])}(目标线{fmt.format_percent(row['target'])})"
+              if row["gap_pp"] is not None else None,
+              delta_color="normal" if measure.higher_is_better else "inverse", border=True)
+
+
+for program, keys in HEADLINE.items():
+    st.subheader(PROGRAMS[program])
+    for column, key in zip(st.columns(len(keys)), keys):
+        with column:
+            render_metric(program, key)
+
+left, right = st.columns([5, 6])
+with left:
+    st.subheader("县区排名")
+    for program, key in RANKED.items():
+        measure = find_measure(program, key)
+        ranking = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
+        shown = ranking.assign(
+            名次=ranking["rank"].map(fmt.format_int), 县区=ranking["county"],
+            数值=[fmt.format_percent_of(n, d) for n, d in zip(ranking["numerator"], ranking["denominator"])],
+            差距=ranking["gap_pp"].map(fmt.format_pp), 标识=ranking["flag"].map(FLAG_LABELS_SHORT),
+            较上期=ranking["rank_change"].map(fmt.format_rank_change))[["名次", "县区", "数值", "差距", "标识", "较上期"]]
+        st.markdown(f"**{PROGRAMS[program]} · {measure.label}**")
+        st.dataframe(ui.style_flags(shown), hide_index=True, height=35 * len(shown) + 38)
+with right:
+    st.subheader("县区分布")
+    program = st.segmented_control("地图指标", list(RANKED), format_func=lambda p: f"{PROGRAMS[p]}{find_measure(p, RANKED[p]).label}",
+                                   default=HEATING, key="overview_map", label_visibility="collapsed") or HEATING
+    table = ui.cached(report.rank_measure, program, RANKED[program], f.scope, f.previous)
+    ui.render_chart(charts.build_choropleth_figure(table, find_measure(program, RANKED[program]), ui.chart_meta(),
+                                                   height=640), key="overview_choropleth", clickable=True)
+    st.caption("点击县区即可按该县区筛选全部页面。")
+
+lag_col, sup_col = st.columns(2)
+with lag_col:
+    st.subheader("落后县区(红色标识)")
+    laggards = ui.cached(report.compute_laggards, f.scope)
+    if laggards.empty:
+        st.success("所有县区均未落后时间进度线超过阈值。")
+    for county, rows in laggards.groupby("county", sort=False):
+        st.markdown(f"**:red[{county}]**:" + ";".join(f"{PROGRAMS[p]}{r}" for p, r in zip(rows["program"], rows["reason"])))
+    retained = ui.cached(report.compute_retained_funds, f.scope)
+    flagged = retained[retained["flagged"]]
+    if not flagged.empty:
+        st.markdown("**资金留置**:" + ";".join(
+            f"{r.county}{fmt.format_yuan(r.retained_yuan)}({r.plan_year}年度{r.source},已{r.age_days}天)"
+            for r in flagged.itertuples()))
+with sup_col:
+    st.subheader("督办事项")
+    items = ui.cached(report.compute_supervision, f.scope)
+    open_items = items[items["status"] != "已销号"]
+    st.markdown(f"在办 **{len(open_items)}** 项,其中逾期未销号 **:red[{(items['status'] == '逾期未销号').sum()}]** 项")
+    st.dataframe(open_items.assign(
+        县区=open_items["county"], 工作=open_items["program"].map(PROGRAMS), 事项=open_items["text"],
+        期限=open_items["deadline"].map(fmt.format_date), 状态=open_items["status"],
+        逾期天数=open_items["days_overdue"])[["县区", "工作", "事项", "期限", "状态", "逾期天数"]],
+        hide_index=True)

@@ -1,0 +1,187 @@
+"""Streamlit glue, and the only module of `retrofit` that imports streamlit: the cached engine
+and results, the filters every page shares, and the few widgets all pages use alike."""
+import importlib
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from . import db, demo, fmt, queries
+from .charts import ChartMeta
+from .measures import FLAG_LABELS_SHORT
+from .report import Scope
+from .settings import FLAG_COLOURS, database_url
+from .vocab import ROUTES, STAGES
+
+APP_TITLE = "老旧小区改造与清洁取暖调度"
+FIRST_YEAR = 2021
+
+
+@st.cache_resource(show_spinner="正在准备数据库(首次启动会生成演示数据,约需十秒)…")
+def get_engine(url: str) -> Engine:
+    """One engine per database URL for the whole server; an empty store gets the demo city."""
+    engine = db.make_engine(url)
+    demo.ensure_store(engine)
+    return engine
+
+
+def engine() -> Engine:
+    return get_engine(database_url())
+
+
+def store_key() -> str:
+    """Changes whenever the data changes (the store's revision), so cached results follow."""
+    return f"{database_url()}#{db.load_revision(engine())}"
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _cached_call(store: str, function: str, args: tuple, kwargs: tuple):
+    module, name = function.rsplit(".", 1)
+    url = store.rsplit("#", 1)[0]
+    return getattr(importlib.import_module(module), name)(get_engine(url), *args, **dict(kwargs))
+
+
+def cached(function, *args, **kwargs):
+    """`function(engine, *args, **kwargs)` for a retrofit function, cached per data revision."""
+    assert function.__module__.startswith("retrofit."), "only retrofit functions are cached"
+    return _cached_call(store_key(), f"{function.__module__}.{function.__qualname__}", args,
+                        tuple(sorted(kwargs.items())))
+
+
+# ---- shared filters (sidebar, bound to the URL) ---------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user chose in the sidebar; every page reads it through `filters()`."""
+    scope: Scope
+    previous: date | None
+    county_names: tuple[str, ...]
+    stages: tuple[str, ...]
+    routes: tuple[str, ...]
+
+    @property
+    def place(self) -> str:
+        return "、".join(self.county_names) if self.county_names else "全市"
+
+
+def _report_label(day: date, kinds: dict[date, str]) -> str:
+    return f"{day.isoformat()}({kinds.get(day, '')})"
+
+
+def render_filters() -> Filters:
+    """The sidebar filters, each bound to a URL query parameter (bind="query-params"), so a
+    copied link reproduces the view and the choice survives switching pages."""
+    data_date = cached(db.load_data_date)
+    counties = cached(queries.load_counties)
+    years = sorted(set(cached(queries.load_years, "renovation")) | set(cached(queries.load_years, "heating")))
+    reports = cached(queries.load_report_dates)
+    with st.sidebar:
+        st.markdown("**筛选条件** · 随链接保存")
+        names = st.multiselect("县区", counties["county"].tolist(), key="county", bind="query-params",
+                               placeholder="全市(可多选)")
+        year = st.selectbox("年度批次/计划年度", years, index=years.index(data_date.year) if data_date.year in years
+                            else len(years) - 1, key="year", bind="query-params")
+        as_of = st.date_input("数据截至", value=data_date, min_value=date(FIRST_YEAR, 1, 1), max_value=data_date,
+                              key="as_of", bind="query-params", format="YYYY-MM-DD")
+        earlier = [d.isoformat() for d in reversed(reports) if d < as_of]
+        previous = st.selectbox("对比上期(调度日期)", earlier, index=0 if earlier else None, key="previous",
+                                bind="query-params", placeholder="无")
+        stages = st.multiselect("改造阶段(小区)", [s.label for s in STAGES], key="stage", bind="query-params",
+                                placeholder="全部阶段")
+        routes = st.multiselect("技术路线(农户)", list(ROUTES), key="route", bind="query-params",
+                                placeholder="全部路线")
+    adcodes = tuple(counties.loc[counties["county"].isin(names), "adcode"])
+    return Filters(scope=Scope(as_of, year, adcodes), previous=date.fromisoformat(previous) if previous else None,
+                   county_names=tuple(names), stages=tuple(stages), routes=tuple(routes))
+
+
+def filters() -> Filters:
+    """The filters app.py rendered for this run."""
+    return st.session_state["_filters"]
+
+
+def select_county(chart_key: str) -> None:
+    """Callback for a chart or map click: filter every page to the clicked county (or counties).
+    Runs before the rerun, so it may set the sidebar widget's value."""
+    state = st.session_state.get(chart_key) or {}
+    selection = state.get("selection") or {}
+    names = []
+    for point in selection.get("points", []):
+        data = point.get("customdata")
+        name = data[0] if isinstance(data, list | tuple) and data else None
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    for obj in (selection.get("objects") or {}).values():  # pydeck: layer id -> picked objects
+        names += [o["county"] for o in obj if o.get("county") and o["county"] not in names]
+    if names:
+        st.session_state["county"] = names
+
+
+# ---- widgets every page uses alike ----------------------------------------------------------
+
+def chart_meta() -> ChartMeta:
+    return ChartMeta(filters().scope.as_of, cached(db.load_is_demo))
+
+
+def render_header(title: str) -> None:
+    """Page title with the as-of date, scope and the demo mark; a link to the big screen."""
+    f = filters()
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    with left:
+        st.title(title)
+        demo_mark = " · :red-badge[演示数据]" if cached(db.load_is_demo) else ""
+        previous = f" · 对比上期 {fmt.format_date(f.previous)}" if f.previous else ""
+        st.markdown(f"数据截至 **{fmt.format_date(f.scope.as_of)}** · {f.scope.plan_year}年度 · "
+                    f"范围:**{f.place}**{previous}{demo_mark}")
+    with right:
+        st.page_link("pages/screen.py", label="投屏", icon=":material/cast:", query_params=screen_params())
+
+
+def screen_params() -> dict:
+    """The current filters as query parameters of the big-screen page."""
+    f = filters()
+    params = {"as_of": f.scope.as_of.isoformat(), "year": str(f.scope.plan_year)}
+    if f.county_names:
+        params["county"] = list(f.county_names)
+    return params
+
+
+def render_chart(fig: go.Figure, key: str, clickable: bool = False) -> None:
+    """A plotly chart; its camera button saves a PNG at print resolution. When `clickable`,
+    clicking a county filters every page to it."""
+    config = {"displaylogo": False,
+              "toImageButtonOptions": {"format": "png", "scale": 3, "filename": key},
+              "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+    if clickable:
+        st.plotly_chart(fig, key=key, config=config, on_select=lambda: select_county(key),
+                        selection_mode="points")
+    else:
+        st.plotly_chart(fig, key=key, config=config)
+
+
+def style_flags(frame: pd.DataFrame, column: str = "标识"):
+    """A Styler colouring the flag column's cells red / yellow / green."""
+    colours = {label: FLAG_COLOURS[flag] for flag, label in FLAG_LABELS_SHORT.items()}
+
+    def paint(value):
+        colour = colours.get(value)
+        return f"background-color: {colour}; color: white; font-weight: 600" if colour else ""
+
+    return frame.style.map(paint, subset=[column])
+
+
+def current_query_params() -> dict[str, list[str]]:
+    """The URL's query parameters, repeated ones kept (county=陇县&county=凤县)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def hide_chrome() -> None:
+    """No sidebar, header, toolbar or scrollbar: for the meeting-room wall."""
+    st.html("""<style>
+      [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+      [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
+      html, body { overflow: hidden !important; }
+    </style>""")
