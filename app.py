@@ -20,6 +20,7 @@ START = st.Page(lambda: st.switch_page(overview, query_params=ui.current_query_p
                 title="总览", url_path="start", default=True, visibility="hidden")
 
 page = st.navigation([START] + PAGES)
+st.session_state["_app_ran"] = True
 if page.url_path == "screen":
     ui.hide_chrome()
 else:

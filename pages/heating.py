@@ -1,3 +1,78 @@
+"""清洁取暖: households by milestone per county against plan (carry-over shown), route mix,
+procurement, household economics, villages and a drill-down to one village's households."""
 import streamlit as st
 
-st.info("建设中")
+from retrofit import charts, fmt, queries, report, tables, ui
+from retrofit.measures import compute_route_economics, compute_step_buckets
+from retrofit.vocab import HEATING, MILESTONE_STANDING, MILESTONES, NO_MILESTONE, ROUTES
+
+# The widely cited target for rural heating: about 10,000 yuan initial investment and about
+# 1,000 yuan running cost per household and heating season (DOMAIN.md).
+INVEST_REFERENCE_YUAN = 10_000
+RUNNING_REFERENCE_YUAN = 1_000
+
+f = ui.filters()
+ui.render_header("冬季清洁取暖")
+meta = ui.chart_meta()
+year, as_of, counties = f.scope.plan_year, f.scope.as_of, f.scope.counties
+progress = ui.cached(queries.load_heating_progress, year, as_of, counties)
+totals = progress.sum(numeric_only=True)
+
+cols = st.columns(5)
+cols[0].metric(f"{year}年计划改造", fmt.format_households(totals["target_households"]), border=True)
+cols[1].metric("其中上年结转", fmt.format_households(totals["carryover_households"]), border=True)
+cols[2].metric("已通气通电", fmt.format_households(totals["connected_households"]),
+               delta=fmt.format_percent_of(totals["connected_households"], totals["target_households"]),
+               delta_color="off", delta_arrow="off", border=True)
+cols[3].metric("设备闲置 · 取消", f"{int(totals['idle_households']):,}户 · {int(totals['cancelled_households']):,}户",
+               border=True)
+cols[4].metric("城区清洁取暖面积", f"{fmt.format_area(totals['urban_m2_done'])}",
+               delta=f"计划{fmt.format_area(totals['target_urban_m2'])}", delta_color="off", delta_arrow="off", border=True)
+
+progress_tab, routes_tab, procurement_tab, villages_tab = st.tabs(["改造进度", "技术路线与经济账", "设备招标采购", "村户清单"])
+
+with progress_tab:
+    left, right = st.columns([3, 2])
+    with left:
+        buckets = compute_step_buckets(progress, [f"{m.key}_households" for m in MILESTONES],
+                                       list(MILESTONE_STANDING), "task_households", NO_MILESTONE)
+        ui.render_chart(charts.build_milestone_by_county_figure(progress, buckets, meta), "milestones_by_county",
+                        clickable=True)
+    with right:
+        ranking = ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous)
+        st.markdown("**完成率排名(通气通电 ÷ 计划含结转)**")
+        ui.render_table(tables.build_ranking_table(ranking, "完成率", "户"), flags=True)
+
+with routes_tab:
+    mix = ui.cached(queries.load_route_mix, year, as_of, counties)
+    if f.routes:
+        mix = mix[mix["route"].isin(f.routes)]
+    ui.render_chart(charts.build_route_mix_figure(mix, list(ROUTES), meta), "route_mix", clickable=True)
+    economics = compute_route_economics(mix)
+    ui.render_chart(charts.build_economics_figure(economics, meta, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN),
+                    "economics")
+    ui.render_table(tables.build_economics_table(economics, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN))
+
+with procurement_tab:
+    procurement = ui.cached(queries.load_procurement, year, as_of, counties)
+    st.markdown("**各县区设备招标采购环节**(实施方案下发 → 供应商报名 → 招标入库 → 供货安装)")
+    ui.render_table(tables.build_procurement_table(procurement), late_column="当前环节",
+                    late_values=("实施方案未下发",))
+
+with villages_tab:
+    villages = ui.cached(queries.load_village_progress, year, as_of, counties, f.routes)
+    query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
+    view = tables.build_village_table(villages)
+    if query.strip():
+        view = view[view[["县区", "乡镇", "村"]].astype(str).agg(" ".join, axis=1).str.contains(query.strip(), regex=False)]
+    view = view.reset_index(drop=True)
+    st.caption(f"共 {len(view)} 个村;点选一行查看该村农户(个人信息已脱敏)。")
+    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="village_table",
+                          column_config={"完成率(%)": st.column_config.ProgressColumn(format="%.1f%%", min_value=0,
+                                                                                    max_value=100)})
+    rows = picked.selection.rows if picked else []
+    if rows:
+        village = view.iloc[rows[0]]
+        households = ui.cached(queries.load_village_households, village["村编码"], year)
+        st.subheader(f"{village['县区']} · {village['乡镇']} · {village['村']}({len(households)}户)")
+        ui.render_table(tables.build_household_table(households))

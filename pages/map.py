@@ -1,3 +1,38 @@
+"""地图: counties coloured by the chosen measure's flag, villages and communities as points;
+clicking a county filters every page to it."""
 import streamlit as st
 
-st.info("建设中")
+from retrofit import maps, queries, report, ui
+from retrofit.measures import find_measure, measure_keys
+from retrofit.vocab import HEATING, PROGRAMS
+
+f = ui.filters()
+ui.render_header("地图")
+left, middle, right = st.columns([1, 2, 2])
+with left:
+    programs = list(PROGRAMS)
+    program = st.segmented_control("工作", programs, format_func=PROGRAMS.get,
+                                   default=ui.url_choice("program", programs, HEATING)) or HEATING
+with middle:
+    keys = measure_keys(program)
+    key = st.selectbox("县区着色指标", keys, index=keys.index(ui.url_choice("measure", keys, keys[0])),
+                       format_func=lambda k: find_measure(program, k).label, key=f"map_measure_{program}")
+with right:
+    points = st.pills("点位", ["农村清洁取暖(村)", "老旧小区(小区)"], selection_mode="multi",
+                      default=["农村清洁取暖(村)", "老旧小区(小区)"])
+ui.remember_choice("program", program)
+ui.remember_choice("measure", key)
+
+measure = find_measure(program, key)
+table = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
+villages = communities = None
+if "农村清洁取暖(村)" in points:
+    rows = ui.cached(queries.load_village_progress, f.scope.plan_year, f.scope.as_of, f.scope.counties, f.routes)
+    target = ui.cached(report.compute_measure_table, HEATING, "completion_rate", f.scope)["target"].iloc[0]
+    villages = maps.village_points(rows, target)
+if "老旧小区(小区)" in points:
+    communities = maps.community_points(ui.cached(report.compute_communities, f.scope, f.stages))
+
+ui.render_deck(maps.build_county_deck(table, measure, villages, communities), key="county_map")
+st.caption("县区颜色:红=落后目标线超过阈值,黄=落后,绿=达到;村点颜色为该村完成率对照时间进度线;"
+           "小区点红色表示有逾期阶段。点击县区即按该县区筛选全部页面。底图为空白(离线),边界仅供示意。")

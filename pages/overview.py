@@ -1,8 +1,8 @@
 """总览: headline figures of both programs, the county ranking, a map, laggards and supervision."""
 import streamlit as st
 
-from retrofit import charts, fmt, report, ui
-from retrofit.measures import FLAG_LABELS_SHORT, find_measure
+from retrofit import charts, fmt, report, tables, ui
+from retrofit.measures import find_measure
 from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
 
 HEADLINE = {RENOVATION: ("start_rate", "finish_rate", "investment_rate", "disbursement_rate"),
@@ -36,13 +36,9 @@ with left:
     for program, key in RANKED.items():
         measure = find_measure(program, key)
         ranking = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
-        shown = ranking.assign(
-            名次=ranking["rank"].map(fmt.format_int), 县区=ranking["county"],
-            数值=[fmt.format_percent_of(n, d) for n, d in zip(ranking["numerator"], ranking["denominator"])],
-            差距=ranking["gap_pp"].map(fmt.format_pp), 标识=ranking["flag"].map(FLAG_LABELS_SHORT),
-            较上期=ranking["rank_change"].map(fmt.format_rank_change))[["名次", "县区", "数值", "差距", "标识", "较上期"]]
+        shown = tables.build_compact_ranking_table(ranking)
         st.markdown(f"**{PROGRAMS[program]} · {measure.label}**")
-        st.dataframe(ui.style_flags(shown), hide_index=True, height=35 * len(shown) + 38)
+        ui.render_table(shown, flags=True)
 with right:
     st.subheader("县区分布")
     program = st.segmented_control("地图指标", list(RANKED), format_func=lambda p: f"{PROGRAMS[p]}{find_measure(p, RANKED[p]).label}",
@@ -57,22 +53,17 @@ with lag_col:
     st.subheader("落后县区(红色标识)")
     laggards = ui.cached(report.compute_laggards, f.scope)
     if laggards.empty:
-        st.success("所有县区均未落后时间进度线超过阈值。")
-    for county, rows in laggards.groupby("county", sort=False):
-        st.markdown(f"**:red[{county}]**:" + ";".join(f"{PROGRAMS[p]}{r}" for p, r in zip(rows["program"], rows["reason"])))
+        st.success("所有县区均未落后目标线超过阈值。")
+    else:
+        ui.render_table(tables.build_laggard_table(laggards))
     retained = ui.cached(report.compute_retained_funds, f.scope)
     flagged = retained[retained["flagged"]]
     if not flagged.empty:
-        st.markdown("**资金留置**:" + ";".join(
-            f"{r.county}{fmt.format_yuan(r.retained_yuan)}({r.plan_year}年度{r.source},已{r.age_days}天)"
-            for r in flagged.itertuples()))
+        st.markdown(f"**资金留置**(往年资金未拨付,或下达后长期未拨付):合计 **:red[{fmt.format_yuan(flagged['retained_yuan'].sum())}]**")
+        ui.render_table(tables.build_retained_table(flagged)[["县区", "工作", "年度", "资金来源", "未拨付(万元)", "已下达天数"]])
 with sup_col:
     st.subheader("督办事项")
     items = ui.cached(report.compute_supervision, f.scope)
     open_items = items[items["status"] != "已销号"]
     st.markdown(f"在办 **{len(open_items)}** 项,其中逾期未销号 **:red[{(items['status'] == '逾期未销号').sum()}]** 项")
-    st.dataframe(open_items.assign(
-        县区=open_items["county"], 工作=open_items["program"].map(PROGRAMS), 事项=open_items["text"],
-        期限=open_items["deadline"].map(fmt.format_date), 状态=open_items["status"],
-        逾期天数=open_items["days_overdue"])[["县区", "工作", "事项", "期限", "状态", "逾期天数"]],
-        hide_index=True)
+    ui.render_table(tables.build_supervision_table(open_items))

@@ -1,3 +1,44 @@
+"""县区排名: any measure of either program, ranked with ties, change since the previous
+report, flags, the bar chart with the target line, and the trend over report dates."""
 import streamlit as st
 
-st.info("建设中")
+from retrofit import charts, fmt, queries, report, tables, ui
+from retrofit.measures import find_measure, measure_keys
+from retrofit.vocab import PROGRAMS
+
+TREND_REPORTS = 12  # weekly reports shown in the trend (about a quarter)
+
+f = ui.filters()
+ui.render_header("县区排名")
+left, right = st.columns([1, 3])
+with left:
+    programs = list(PROGRAMS)
+    program = st.segmented_control("工作", programs, format_func=PROGRAMS.get,
+                                   default=ui.url_choice("program", programs, "heating")) or "heating"
+with right:
+    keys = measure_keys(program)
+    chosen = ui.url_choice("measure", keys, keys[0])
+    key = st.selectbox("指标", keys, index=keys.index(chosen), format_func=lambda k: find_measure(program, k).label,
+                       key=f"measure_{program}")
+ui.remember_choice("program", program)
+ui.remember_choice("measure", key)
+measure = find_measure(program, key)
+ranking = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
+
+target = ranking["target"].dropna()
+line = "时间进度线" if measure.deadline else "目标"
+st.markdown(f"**{PROGRAMS[program]} · {measure.label}** = {measure.description}。"
+            + (f"{line} **{fmt.format_percent(target.iloc[0])}**;" if len(target) else "")
+            + f"落后{line}超过{charts.FLAG_THRESHOLDS.red_gap_pp:g}个百分点标红,落后标黄。"
+            + (f"名次变化对比 {fmt.format_date(f.previous)}。" if f.previous else ""))
+
+table_col, chart_col = st.columns([6, 5])
+with table_col:
+    ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit), flags=True)
+with chart_col:
+    ui.render_chart(charts.build_ranking_figure(ranking, measure, ui.chart_meta()), "ranking_bars", clickable=True)
+
+reports = [d for d in ui.cached(queries.load_report_dates) if d <= f.scope.as_of][-TREND_REPORTS:]
+trend = ui.cached(report.compute_trend, program, key, f.scope, reports)
+if not trend.empty:
+    ui.render_chart(charts.build_trend_figure(trend, measure, ui.chart_meta(), list(f.county_names)), "ranking_trend")

@@ -1,3 +1,75 @@
+"""老旧小区改造: stage funnel by batch, stages per county, investment, funds, and the
+community list with a drill-down to one community's stage timeline."""
 import streamlit as st
 
-st.info("建设中")
+from retrofit import charts, fmt, queries, report, tables, ui
+from retrofit.measures import AGE_BANDS, OLDEST_BAND, compute_step_buckets
+from retrofit.vocab import NO_STAGE, RENOVATION, STAGE_STANDING, STAGES
+
+f = ui.filters()
+ui.render_header("老旧小区改造")
+meta = ui.chart_meta()
+progress = ui.cached(queries.load_renovation_progress, f.scope.plan_year, f.scope.as_of, f.scope.counties)
+totals = progress.sum(numeric_only=True)
+
+cols = st.columns(5)
+cols[0].metric(f"{f.scope.plan_year}年批次小区", fmt.format_count(totals["communities"], "个"), border=True)
+cols[1].metric("涉及居民", fmt.format_households(totals["households"]), border=True)
+cols[2].metric("改造面积", fmt.format_area(totals["floor_area_m2"]), border=True)
+cols[3].metric("计划投资", fmt.format_yuan(totals["planned_investment_yuan"]), border=True)
+cols[4].metric("加装电梯 · 示范小区", f"{int(totals['elevators_added'])}部 · {int(totals['demonstration_communities'])}个",
+               border=True)
+
+stages_tab, money_tab, funds_tab, list_tab = st.tabs(["改造进度", "投资完成", "资金拨付与留置", "小区清单"])
+
+with stages_tab:
+    left, right = st.columns(2)
+    with left:
+        batches = ui.cached(queries.load_batch_progress, f.scope.as_of, f.scope.counties)
+        ui.render_chart(charts.build_batch_progress_figure(batches, [s.label for s in STAGES], meta), "batch_funnel")
+    with right:
+        buckets = compute_step_buckets(progress, [f"{s.key}_communities" for s in STAGES], list(STAGE_STANDING),
+                                       "communities", NO_STAGE)
+        ui.render_chart(charts.build_stage_by_county_figure(progress, buckets, meta), "stage_by_county", clickable=True)
+
+with money_tab:
+    left, right = st.columns([3, 2])
+    with left:
+        ui.render_chart(charts.build_investment_figure(progress, meta), "investment", clickable=True)
+    with right:
+        ranking = ui.cached(report.rank_measure, RENOVATION, "investment_rate", f.scope, f.previous)
+        st.markdown("**投资完成率排名**")
+        ui.render_table(tables.build_ranking_table(ranking, "投资完成率", "元"), flags=True)
+
+with funds_tab:
+    allocations = ui.cached(queries.load_allocations, f.scope.as_of, RENOVATION, f.scope.counties)
+    allocations = allocations[allocations["plan_year"] == f.scope.plan_year]
+    retained = ui.cached(report.compute_retained_funds, f.scope, RENOVATION)
+    left, right = st.columns(2)
+    with left:
+        ui.render_chart(charts.build_funds_by_source_figure(allocations, meta), "funds_by_source")
+    with right:
+        bands = [label for _, label in AGE_BANDS] + [OLDEST_BAND]
+        ui.render_chart(charts.build_retained_by_county_figure(retained, bands, meta), "retained_by_county",
+                        clickable=True)
+    st.markdown(f"**资金留置明细**(已下达未拨付,截至{fmt.format_date(f.scope.as_of)};"
+                f"往年资金或下达超过期限仍未拨付的标红)")
+    ui.render_table(tables.build_retained_table(retained), flags=True)
+
+with list_tab:
+    communities = ui.cached(report.compute_communities, f.scope, f.stages)
+    query = st.text_input("搜索小区、街道或县区", placeholder="例如:家属院 / 经二路 / 凤翔区")
+    view = tables.build_community_table(communities, query)
+    st.caption(f"共 {len(view)} 个小区;红色为已过计划日期仍未完成的阶段。点选一行查看阶段详情。")
+    picked = ui.render_table(view, late_column="逾期阶段", on_select="rerun", selection_mode="single-row",
+                             key="community_table",
+                             column_config={"计划投资(万元)": st.column_config.NumberColumn(format="%.2f")})
+    rows = picked.selection.rows if picked else []
+    if rows:
+        community = communities.set_index("code").loc[view.iloc[rows[0]]["编号"]]
+        st.subheader(f"{community['county']} · {community['street']} · {community['name']}")
+        left, right = st.columns([3, 2])
+        with left:
+            ui.render_chart(charts.build_stage_timeline_figure(community, STAGES, meta), "community_timeline")
+        with right:
+            ui.render_table(tables.build_community_facts(community))

@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from . import fmt
 from .geo import load_boundaries
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure
+from .report import CITY, SCOPE_TOTAL
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PALETTE, PRIMARY
 
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -23,6 +24,7 @@ FLAG_LABELS = {RED: f"红:落后超过{FLAG_THRESHOLDS.red_gap_pp:g}个百分点
 # The demo city's extent (degrees), for framing the map.
 CITY_CENTRE = {"lon": 107.22, "lat": 34.36}
 CITY_ZOOM = 7.3
+DATE_TICKS = "%-m月%-d日"
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,9 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
     fig.add_trace(go.Scattermap(
         lon=[p.x for p in points], lat=[p.y for p in points], mode="text", showlegend=False,
         text=[f"{c}<br>{v}" for c, v in zip(table["county"], _percent_labels(table))],
-        textfont=dict(size=theme.base_font - 1, color="#10161f"), hoverinfo="skip"))
+        # MapLibre accepts only its own font names here; with no glyph server in the style it
+        # draws them with the browser's fonts.
+        textfont=dict(size=theme.base_font - 1, color="#10161f", family="Open Sans Bold"), hoverinfo="skip"))
     fig.update_layout(map=dict(style=blank_map_style(theme.paper), center=CITY_CENTRE, zoom=CITY_ZOOM),
                       clickmode="event+select")
     fig = _layout(fig, title or f"各县区{measure.label}分布", "", meta, theme, height)
@@ -169,12 +173,14 @@ def _stacked_county_bars(buckets: pd.DataFrame, counties: pd.Series, colours: di
         fig.add_trace(go.Bar(y=order, x=values, name=label, orientation="h", marker_color=colours[label],
                              customdata=order.to_frame().to_numpy(),
                              hovertemplate=f"%{{y}} {label}:%{{x:,}}{unit}<extra></extra>"))
-    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_layout(barmode="stack", bargap=0.3, legend_traceorder="normal")
     fig.update_yaxes(automargin=True)
     return fig
 
 
-STEP_COLOURS = ["#c9ced6", "#b7cde3", "#8fb3d9", "#5b8fc7", "#2f6aa8", "#1f4e79", "#14304d"]
+# Steps from "nothing yet" (grey) through work under way (teal) to done (dark blue); never
+# red, yellow or green, which belong to the flags.
+STEP_COLOURS = ["#c9ced6", "#d6e4f0", "#9ecae1", "#6baed6", "#3aa39a", "#2f6aa8", "#14304d"]
 
 
 def build_stage_by_county_figure(counts: pd.DataFrame, buckets: pd.DataFrame, meta: ChartMeta,
@@ -190,7 +196,7 @@ def build_milestone_by_county_figure(progress: pd.DataFrame, buckets: pd.DataFra
                                      theme: Theme = LIGHT) -> go.Figure:
     """Households of the year's task by the milestone they stand at, per county, with the plan
     target (including carry-over) marked."""
-    colours = dict(zip(buckets.columns, STEP_COLOURS[:1] + STEP_COLOURS[2:]))
+    colours = dict(zip(buckets.columns, STEP_COLOURS[:1] + STEP_COLOURS[3:]))
     fig = _stacked_county_bars(buckets, progress["county"], colours, "户")
     order = progress.iloc[::-1]
     fig.add_trace(go.Scatter(
@@ -314,19 +320,21 @@ def build_trend_figure(trend: pd.DataFrame, measure: Measure, meta: ChartMeta, c
                        theme: Theme = LIGHT) -> go.Figure:
     """The measure over report dates: the city (or scope) line, chosen counties, and the target line."""
     fig = go.Figure()
-    shown = ["全市"] + list(counties or [])
+    total = CITY if (trend["county"] == CITY).any() else SCOPE_TOTAL
+    shown = [total] + list(counties or [])
     colours = series_colours(shown)
     for name in shown:
         part = trend[trend["county"] == name]
         fig.add_trace(go.Scatter(x=part["date"], y=part["value"].astype("float64") * 100, name=name, mode="lines+markers",
-                                 line=dict(width=4 if name == "全市" else 2, color=colours[name]),
+                                 line=dict(width=4 if name == total else 2, color=colours[name]),
                                  customdata=part[["county"]].to_numpy(),
                                  hovertemplate=f"{name} %{{x|%Y-%m-%d}}:%{{y:.1f}}%<extra></extra>"))
-    city = trend[trend["county"] == "全市"]
+    city = trend[trend["county"] == total]
     if city["target"].notna().any():
         fig.add_trace(go.Scatter(x=city["date"], y=city["target"].astype("float64") * 100, name=_target_label(
             measure, city["target"].iloc[-1]).split(" ")[0], mode="lines", line=dict(dash="dash", color=theme.muted)))
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(tickformat=DATE_TICKS)
     return _layout(fig, f"{measure.label}走势(按调度日期)", "%", meta, theme, 420)
 
 
@@ -346,4 +354,5 @@ def build_stage_timeline_figure(community: pd.Series, stages, meta: ChartMeta, t
                              hovertemplate="%{y} 实际:%{x|%Y-%m-%d}<extra></extra>"))
     fig.add_vline(x=meta.as_of, line=dict(color=theme.text, dash="dot", width=1))
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels)
+    fig.update_xaxes(tickformat="%Y年%-m月")
     return _layout(fig, f"{community['name']} 改造阶段:计划与实际", "", meta, theme, 360)

@@ -16,6 +16,24 @@ def _missing(value) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
 
 
+def percent_value(numerator: int, denominator: int, digits: int = 1) -> float | None:
+    """numerator / denominator in percent, rounded half up exactly from the integers (a number,
+    for columns users sort); None without a denominator."""
+    if _missing(numerator) or _missing(denominator) or not denominator:
+        return None
+    return float(_half_up(Decimal(int(numerator)) * 100 / Decimal(int(denominator)), digits))
+
+
+def wan_value(amount_yuan, digits: int = 2) -> float | None:
+    """Yuan as 万元, rounded half up (a number, for columns users sort)."""
+    return None if _missing(amount_yuan) else float(_half_up(Decimal(int(amount_yuan)) / 10_000, digits))
+
+
+def round_half_up(value, digits: int = 0) -> float | None:
+    """A float rounded half up (an average in yuan, say)."""
+    return None if _missing(value) else float(_half_up(Decimal(repr(float(value))), digits))
+
+
 def format_percent_of(numerator: int, denominator: int, digits: int = 1) -> str:
     """numerator / denominator as a percentage, computed exactly from the integers: '87.3%'."""
     if _missing(numerator) or _missing(denominator) or not denominator:

@@ -14,6 +14,7 @@ from .rankings import compute_rank_change, rank_values
 from .vocab import HEATING, RENOVATION
 
 CITY = "全市"
+SCOPE_TOTAL = "所选县区合计"
 
 
 @dataclass(frozen=True)
@@ -64,21 +65,23 @@ def compute_measure_table(engine: Engine, program: str, key: str, scope: Scope) 
     return compute_measure_frame(load_source(engine, measure, scope), measure, target)
 
 
-def compute_city_row(table: pd.DataFrame, measure: Measure) -> dict:
-    """The city-wide (or scope-wide) figure: sums of numerators and denominators."""
+def compute_city_row(table: pd.DataFrame, measure: Measure, label: str = CITY) -> dict:
+    """The city-wide (or scope-wide, `label` 所选县区) figure: sums of numerators and denominators."""
     numerator, denominator = int(table["numerator"].sum()), int(table["denominator"].sum())
     value = compute_rate(numerator, denominator)
     target = table["target"].iloc[0] if len(table) else None
     gap = compute_gap_pp(value, None if pd.isna(target) else target, measure.higher_is_better)
-    return dict(county=CITY, adcode="", numerator=numerator, denominator=denominator, value=value,
+    return dict(county=label, adcode="", numerator=numerator, denominator=denominator, value=value,
                 target=target, gap_pp=gap, flag=compute_flag(gap))
 
 
 def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
                  previous: date | None = None) -> pd.DataFrame:
     """The measure table ranked best first, with `rank` (ties share, 1 2 2 4), `previous_rank`
-    and `rank_change` (+ moved up) against the same measure on the `previous` report date."""
+    and `rank_change` (+ moved up) against the same measure on the `previous` report date.
+    Ranks are always among all the city's counties; a county scope only keeps its rows."""
     measure = find_measure(program, key)
+    shown, scope = scope.counties, Scope(scope.as_of, scope.year)
     table = compute_measure_table(engine, program, key, scope)
     table["rank"] = rank_values(table["value"].astype("float64"), measure.higher_is_better)
     if previous is not None:
@@ -88,6 +91,8 @@ def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
     else:
         table["previous_rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
     table["rank_change"] = compute_rank_change(table["rank"], table["previous_rank"])
+    if shown:
+        table = table[table["adcode"].isin(shown)]
     order = table["rank"].astype("float64").fillna(float("inf"))
     return table.assign(_order=order).sort_values(["_order", "adcode"], kind="stable").drop(
         columns="_order").reset_index(drop=True)
@@ -193,11 +198,12 @@ def compute_communities(engine: Engine, scope: Scope, stages: tuple[str, ...] = 
 
 def compute_trend(engine: Engine, program: str, key: str, scope: Scope, dates: list[date]) -> pd.DataFrame:
     """The measure on each report date (same plan year): date, county, numerator, denominator,
-    value, target, flag, with a 全市 row per date."""
+    value, target, flag, with a 全市 (or 所选县区合计) row per date."""
     measure = find_measure(program, key)
     frames = []
     for day in dates:
         table = compute_measure_table(engine, program, key, scope.at(day))
-        table = pd.concat([table, pd.DataFrame([compute_city_row(table, measure)])], ignore_index=True)
+        total = compute_city_row(table, measure, SCOPE_TOTAL if scope.counties else CITY)
+        table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
         frames.append(table.assign(date=day))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

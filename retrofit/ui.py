@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime.pages_manager import PagesManager
 
 from . import db, demo, fmt, queries
 from .charts import ChartMeta
@@ -18,6 +19,18 @@ from .vocab import ROUTES, STAGES
 
 APP_TITLE = "老旧小区改造与清洁取暖调度"
 FIRST_YEAR = 2021
+
+# Streamlit starts in its legacy "pages/ folder" mode until some session has called
+# st.navigation; until then a deep link such as /renovation runs the page file alone, without
+# app.py (no filters, no navigation). Our pages live in pages/ by design, so leave that mode
+# as soon as any page imports this module; `require_app` reruns the one affected run.
+PagesManager.uses_pages_directory = False
+
+
+def require_app() -> None:
+    """Rerun through app.py when a page was started without it (see above)."""
+    if "_filters" not in st.session_state and "_app_ran" not in st.session_state:
+        st.rerun()
 
 
 @st.cache_resource(show_spinner="正在准备数据库(首次启动会生成演示数据,约需十秒)…")
@@ -100,6 +113,7 @@ def render_filters() -> Filters:
 
 def filters() -> Filters:
     """The filters app.py rendered for this run."""
+    require_app()
     return st.session_state["_filters"]
 
 
@@ -185,3 +199,39 @@ def hide_chrome() -> None:
       [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
       html, body { overflow: hidden !important; }
     </style>""")
+
+
+ROW_PX, HEADER_PX, MAX_FULL_ROWS = 35, 36, 16
+
+
+def render_table(table: pd.DataFrame, flags: bool = False, late_column: str | None = None,
+                 late_values: tuple | None = None, **kwargs):
+    """A table without index; short tables show every row (no inner scrollbar). With `flags`
+    the 标识 column is coloured; with `late_column` its cells are written red when non-empty
+    (or when among `late_values`). Extra keyword arguments go to st.dataframe."""
+    height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
+    data = style_flags(table) if flags else table.style
+    if late_column:
+        late = (lambda v: v in late_values) if late_values else bool
+        data = data.map(lambda v: f"color: {FLAG_COLOURS['red']}; font-weight: 600" if late(v) else "",
+                        subset=[late_column])
+    return st.dataframe(data, hide_index=True, height=kwargs.pop("height", height), **kwargs)
+
+
+def url_choice(name: str, options: list[str], default: str) -> str:
+    """The page-level choice `name` from the URL (English keys such as ?program=heating), or
+    `default` when absent or invalid. Pair with `remember_choice` after the widget."""
+    value = st.query_params.get(name)
+    return value if value in options else default
+
+
+def remember_choice(name: str, value: str) -> None:
+    """Write a page-level choice back to the URL so a copied link reproduces it."""
+    if st.query_params.get(name) != value:
+        st.query_params[name] = value
+
+
+def render_deck(deck, key: str, height: int = 720) -> None:
+    """A pydeck map; clicking a county (or a point in it) filters every page to that county."""
+    st.pydeck_chart(deck, key=key, on_select=lambda: select_county(key), selection_mode="single-object",
+                    height=height)

@@ -24,6 +24,9 @@ STAGES = (
     Step("finish", "完工"),
     Step("accept", "竣工验收"),
 )
+# Where a community stands: it reached this stage and not yet the next one.
+STAGE_STANDING = ("储备", "前期手续", "招投标", "在建", "已完工", "已验收")
+NO_STAGE = "未入库"
 # Clean heating: one rural household in a yearly plan.
 MILESTONES = (
     Step("confirmed", "确村到户"),
@@ -31,6 +34,9 @@ MILESTONES = (
     Step("installed", "户内改造"),
     Step("connected", "通气通电"),
 )
+# Where a household stands: it reached this milestone and not yet the next one.
+MILESTONE_STANDING = ("已确村到户", "已招标待安装", "已改造待通气", "已通气通电")
+NO_MILESTONE = "未确村到户"
 # A county's equipment procurement for a plan year.
 PROCUREMENT_STEPS = (
     Step("plan_issued", "实施方案下发"),

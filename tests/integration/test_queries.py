@@ -47,9 +47,10 @@ def test_start_rate_ranking_with_the_half_time_line(batch):
     assert (south["value"], south["rank"]) == (0.0, 2)
 
 
-def test_county_filter_limits_the_ranking(batch):
+def test_county_filter_keeps_the_countys_citywide_rank(batch):
     table = report.rank_measure(batch, "renovation", "start_rate", report.Scope(D(2026, 7, 1), counties=(SOUTH,)))
     assert table["county"].tolist() == ["南区"]
+    assert table["rank"].tolist() == [2]
 
 
 def test_rank_change_against_the_previous_report(batch):

@@ -45,3 +45,14 @@ def test_rank_change_arrows():
 
 def test_dates_in_chinese():
     assert fmt.format_date(date(2026, 11, 20)) == "2026年11月20日"
+
+
+def test_numbers_for_sortable_columns_round_half_up_too():
+    assert fmt.percent_value(1, 16) == 6.3
+    assert fmt.percent_value(1, 0) is None
+    assert fmt.wan_value(9_311_750) == 931.18
+    assert fmt.round_half_up(2.5) == 3.0
+
+
+def test_household_head_names_are_masked():
+    assert [fmt.mask_name(n) for n in ("王建国", "李伟", "欧阳明华", "")] == ["王*国", "李*", "欧**华", ""]

@@ -1,0 +1,118 @@
+"""The detailed map (`build_*_deck -> pdk.Deck`): counties coloured by flag, villages and
+communities as points with tooltips, all offline. Every pickable object carries `county`, so a
+click can filter the app to it."""
+import json
+import urllib.parse
+
+import pandas as pd
+import pydeck as pdk
+from shapely.geometry import shape
+
+from . import fmt
+from .charts import CITY_CENTRE
+from .geo import load_boundaries
+from .measures import Measure, compute_flag, compute_gap_pp
+from .settings import FLAG_COLOURS, PRIMARY
+
+# A style with nothing but a background: pydeck/Streamlit would otherwise ask a CDN for a
+# basemap, which this network cannot reach (see STACK.md). Passed as a data URL on purpose:
+# a dict style is refused unless the provider is mapbox.
+BLANK_STYLE = "data:application/json," + urllib.parse.quote(json.dumps(
+    {"version": 8, "sources": {}, "layers": [{"id": "bg", "type": "background",
+                                              "paint": {"background-color": "#f4f1ea"}}]}))
+COUNTY_LAYER, VILLAGE_LAYER, COMMUNITY_LAYER = "counties", "villages", "communities"
+
+
+def _literal(text: str) -> str:
+    """A string pydeck passes through as a string (an unquoted one becomes an expression)."""
+    return f'"{text}"'
+
+
+def _rgba(hex_colour: str, alpha: int = 255) -> list[int]:
+    hex_colour = hex_colour.lstrip("#")
+    return [int(hex_colour[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+def _county_polygons(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+    """One row per ring of each county's outline, with the measure's value and flag colour."""
+    by_adcode = table.set_index("adcode")
+    rows = []
+    for feature in load_boundaries()["features"]:
+        adcode = feature["properties"]["adcode"]
+        if adcode not in by_adcode.index:
+            continue
+        row = by_adcode.loc[adcode]
+        geom = shape(feature["geometry"])
+        for polygon in getattr(geom, "geoms", [geom]):
+            rows.append(dict(county=row["county"], name="", info="", polygon=[list(c) for c in polygon.exterior.coords],
+                             fill=_rgba(FLAG_COLOURS[row["flag"]], 150),
+                             label=f"{measure.label} {fmt.format_percent_of(row['numerator'], row['denominator'])}",
+                             detail=f"{fmt.format_count(row['numerator'], measure.unit)} / "
+                                    f"{fmt.format_count(row['denominator'], measure.unit)}"))
+    return pd.DataFrame(rows)
+
+
+def _county_labels(table: pd.DataFrame) -> pd.DataFrame:
+    centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
+               for f in load_boundaries()["features"]}
+    return pd.DataFrame([dict(county=r.county, position=[centres[r.adcode].x, centres[r.adcode].y],
+                              text=f"{r.county}\n{fmt.format_percent_of(r.numerator, r.denominator)}")
+                         for r in table.itertuples()])
+
+
+def village_points(villages: pd.DataFrame, target: float | None) -> pd.DataFrame:
+    """Villages as points: radius by households, colour by the completion flag against `target`."""
+    frame = villages.copy()
+    shares = [c / t if t else None for c, t in zip(frame["connected_households"], frame["task_households"])]
+    frame["flag_colour"] = [_rgba(FLAG_COLOURS[compute_flag(compute_gap_pp(s, target))], 220) for s in shares]
+    frame["rate"] = [fmt.format_percent_of(c, t) for c, t in zip(frame["connected_households"],
+                                                                 frame["task_households"])]
+    frame["name"] = frame["township"] + frame["village"]
+    frame["info"] = [f"任务{t}户,已通气通电{c}户,完成率{r}" for t, c, r in
+                     zip(frame["task_households"], frame["connected_households"], frame["rate"])]
+    return frame.assign(label="", detail="")[["county", "name", "lon", "lat", "task_households", "flag_colour",
+                                               "info", "label", "detail"]]
+
+
+def community_points(communities: pd.DataFrame) -> pd.DataFrame:
+    """Communities as points: red when a stage is overdue, blue otherwise."""
+    frame = communities.copy()
+    frame["flag_colour"] = [_rgba(FLAG_COLOURS["red"] if late else PRIMARY, 230) for late in frame["days_late"]]
+    frame["info"] = [f"{street} · {stage}" + (f" · {late}逾期{days}天" if days else "")
+                     for street, stage, late, days in zip(frame["street"], frame["stage"], frame["late_stage"],
+                                                          frame["days_late"])]
+    return frame.assign(label="", detail="")[["county", "name", "lon", "lat", "households", "flag_colour", "info",
+                                               "label", "detail"]]
+
+
+def build_county_deck(table: pd.DataFrame, measure: Measure, villages: pd.DataFrame | None = None,
+                      communities: pd.DataFrame | None = None) -> pdk.Deck:
+    """Counties coloured by flag with labels, optional village and community points."""
+    labels = _county_labels(table)
+    layers = [
+        pdk.Layer("PolygonLayer", _county_polygons(table, measure), id=COUNTY_LAYER, get_polygon="polygon",
+                  get_fill_color="fill", get_line_color=[255, 255, 255], line_width_min_pixels=1.5,
+                  pickable=True, auto_highlight=True, stroked=True),
+    ]
+    if villages is not None and len(villages):
+        layers.append(pdk.Layer("ScatterplotLayer", villages, id=VILLAGE_LAYER, get_position=["lon", "lat"],
+                                get_radius="task_households", radius_scale=8, radius_min_pixels=3,
+                                radius_max_pixels=14, get_fill_color="flag_colour", get_line_color=[255, 255, 255],
+                                stroked=True, line_width_min_pixels=0.5, pickable=True))
+    if communities is not None and len(communities):
+        layers.append(pdk.Layer("ScatterplotLayer", communities, id=COMMUNITY_LAYER, get_position=["lon", "lat"],
+                                get_radius="households", radius_scale=4, radius_min_pixels=4, radius_max_pixels=12,
+                                get_fill_color="flag_colour", get_line_color=[20, 20, 20], stroked=True,
+                                line_width_min_pixels=1, pickable=True))
+    # Labels last, so points never cover them. The font atlas is drawn in the browser from the
+    # characters listed, Chinese included.
+    layers.append(pdk.Layer("TextLayer", labels, id="county-labels", get_position="position", get_text="text",
+                            get_size=15, get_color=[16, 22, 31],
+                            character_set=_literal("".join(sorted(set("".join(labels["text"]))))),
+                            font_family=_literal("Noto Sans CJK SC"), font_weight=600,
+                            get_text_anchor='"middle"', get_alignment_baseline='"center"',
+                            outline_width=2, outline_color=[255, 255, 255, 200]))
+    tooltip = {"html": "<b>{county}</b> {name}<br/>{label}{info}<br/>{detail}",
+               "style": {"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"}}
+    view = pdk.ViewState(longitude=CITY_CENTRE["lon"], latitude=CITY_CENTRE["lat"], zoom=8.1, pitch=0)
+    return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE, tooltip=tooltip)
