@@ -1,16 +1,19 @@
-"""Command line: `python -m retrofit demo | rank | measures`, a thin layer over `report`.
+"""Command line: `python -m retrofit demo | rank | measures | notice | export pack`, a thin layer
+over `report`, `notice` and `pack`.
 
 Messages are in Chinese, like the app; a wrong measure, county or date exits with status 2.
 """
 import argparse
 import json
 import sys
+import time
 import unicodedata
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
-from . import db, demo, fmt, report
+from . import db, demo, fmt, notice, report
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -62,6 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="可用指标:\n  renovation: " + _measure_help(RENOVATION) + "\n  heating: " + _measure_help(HEATING))
     measures_cmd.add_argument("--county", help="县区名称,如 陇县")
     add_scope(measures_cmd)
+
+    def add_report(cmd):
+        cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
+        cmd.add_argument("--year", type=int, help="年度计划/批次(默认:截至日期所在年份)")
+        cmd.add_argument("--previous", type=parse_date, help="上期日期,用于名次变化(默认:截至日期前最近一次调度)")
+
+    notice_cmd = commands.add_parser("notice", help="进度通报文字", description=(
+        "按数据生成进度通报(全市计划与完成、落后县区、资金留置、前期手续与实施方案、时间进度、名次变化、督办事项)。"))
+    add_report(notice_cmd)
+    notice_cmd.add_argument("--program", choices=tuple(PROGRAMS), help="只通报一项工作(默认:两项)")
+
+    export_cmd = commands.add_parser("export", help="导出会议材料")
+    exports_ = export_cmd.add_subparsers(dest="export", required=True)
+    pack_cmd = exports_.add_parser("pack", help="会议材料(PPTX 幻灯片 / DOCX 公文 / PDF)", description=(
+        "一次生成会议材料:--out 以 .pptx 结尾为幻灯片(可编辑图表、地图、通报),以 .docx 或 .pdf 结尾为通报公文(附排名表)。"))
+    add_report(pack_cmd)
+    pack_cmd.add_argument("--out", required=True, help="输出文件,以 .pptx、.docx 或 .pdf 结尾")
     return parser
 
 
@@ -113,9 +133,7 @@ def run_rank(engine, args) -> str:
         raise UsageError(f"未知指标“{args.measure}”({PROGRAMS[args.program]})。可选:"
                          f"{_measure_help(args.program)}") from None
     scope = resolve_scope(engine, args)
-    previous = args.previous or report.previous_report_date(engine, scope.as_of)
-    if previous is not None and previous >= scope.as_of:
-        raise UsageError(f"上期日期 {previous} 应早于截至日期 {scope.as_of}")
+    previous = resolve_previous(engine, args, scope)
     table = report.rank_measure(engine, args.program, args.measure, scope, previous)
     columns = ["rank", "county", "adcode", "value", "numerator", "denominator", "target", "gap_pp",
                "flag", "previous_rank", "rank_change"]
@@ -134,6 +152,45 @@ def run_rank(engine, args) -> str:
     title = (f"{PROGRAMS[args.program]} · {measure.label}({measure.description})  "
              f"截至 {fmt.format_date(scope.as_of)},上期 {fmt.format_date(previous)}")
     return title + "\n" + render_text_table(shown)
+
+
+def resolve_previous(engine, args, scope: report.Scope):
+    previous = args.previous or report.previous_report_date(engine, scope.as_of)
+    if previous is not None and previous >= scope.as_of:
+        raise UsageError(f"上期日期 {previous} 应早于截至日期 {scope.as_of}")
+    return previous
+
+
+def run_notice(engine, args) -> str:
+    scope = resolve_scope(engine, args)
+    programs = (args.program,) if args.program else tuple(PROGRAMS)
+    return notice.build_notice(engine, scope, resolve_previous(engine, args, scope), programs).text
+
+
+def check_pack_path(path: str) -> str:
+    """The pack's format from the file name; a UsageError (exit 2) for any other suffix."""
+    from . import pack  # imported here: python-pptx, python-docx and kaleido load only for exports
+
+    try:
+        return pack.pack_kind(path)
+    except pack.PackError as error:
+        raise UsageError(str(error)) from None
+
+
+def run_export_pack(engine, args) -> str:
+    from . import exports, pack
+
+    kind = check_pack_path(args.out)
+    scope = resolve_scope(engine, args)
+    previous = resolve_previous(engine, args, scope)
+    start = time.perf_counter()
+    try:
+        content = pack.build_pack(engine, scope, previous, kind)
+    except exports.ExportUnavailable as error:
+        raise UsageError(str(error)) from None
+    Path(args.out).write_bytes(content)
+    return (f"会议材料已生成:{args.out}({kind.upper()},{len(content) / 1024:,.0f} KB,"
+            f"用时 {time.perf_counter() - start:.1f} 秒;数据截至 {fmt.format_date(scope.as_of)})")
 
 
 def run_measures(engine, args) -> str:
@@ -168,8 +225,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"演示数据已生成({database_url()},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
             return 0
+        if args.command == "export":
+            check_pack_path(args.out)  # before the store is opened (or the demo built)
         engine = open_store()
-        output = run_rank(engine, args) if args.command == "rank" else run_measures(engine, args)
+        run = {"rank": run_rank, "measures": run_measures, "notice": run_notice, "export": run_export_pack}
+        output = run[args.command](engine, args)
     except UsageError as error:
         print(f"错误:{error}", file=sys.stderr)
         return 2
