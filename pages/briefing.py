@@ -1,0 +1,51 @@
+"""会议材料: the progress notice (通报) for the current filters, ready to copy, and one click for
+the briefing pack (PPTX slides, DOCX / PDF notice) and the ranking workbook. Files are built
+when a button is clicked (deferred download), never on every rerun."""
+import streamlit as st
+
+from retrofit import exports, notice, pack, ui
+from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
+
+BOTH = "both"
+CHOICES = {BOTH: "两项工作", RENOVATION: PROGRAMS[RENOVATION], HEATING: PROGRAMS[HEATING]}
+
+f = ui.filters()
+ui.render_header("会议材料")
+choice = st.segmented_control("通报范围", list(CHOICES), format_func=CHOICES.get,
+                              default=ui.url_choice("program", list(CHOICES), BOTH)) or BOTH
+ui.remember_choice("program", choice)
+programs = (RENOVATION, HEATING) if choice == BOTH else (choice,)
+
+engine, meta = ui.engine(), ui.chart_meta()
+scope, previous = f.scope, f.previous
+chromium = exports.find_chromium()
+
+st.subheader("一键导出")
+if chromium is None:
+    st.warning(exports.NO_CHROMIUM + "。幻灯片(含地图)和 PDF 需要 Chromium;Word 与 Excel 仍可导出。")
+columns = st.columns(4)
+downloads = [("pptx", "幻灯片 PPTX", "标题、主要指标、可编辑排名图、地图、通报", True),
+             ("docx", "通报 Word", "公文格式,附排名表", False),
+             ("pdf", "通报 PDF", "与 Word 相同,可直接打印", True)]
+for column, (kind, label, help_text, needs_browser) in zip(columns, downloads):
+    with column:
+        st.download_button(
+            label, data=lambda kind=kind: pack.build_pack(engine, scope, previous, kind, programs),
+            file_name=pack.pack_filename(scope, kind), mime=pack.PACK_MIME[kind], help=help_text,
+            icon=":material/download:", on_click="ignore", type="primary" if kind == "pptx" else "secondary",
+            disabled=needs_browser and chromium is None, width="stretch", key=f"pack_{kind}")
+with columns[3]:
+    st.download_button(
+        "排名表 Excel", data=lambda: exports.build_ranking_xlsx(engine, scope, previous, meta, programs),
+        file_name=f"县区排名_{scope.as_of.isoformat()}.xlsx", mime=exports.XLSX_MIME,
+        help="主要指标及各项指标的县区排名,每项一张工作表", icon=":material/table:", on_click="ignore",
+        width="stretch", key="ranking_xlsx")
+st.caption("点击后在服务器端生成文件(幻灯片约需十秒)。图表为 PowerPoint 原生图表,可在 PowerPoint / WPS 中改色、改字。")
+
+text = ui.cached(notice.build_notice, scope, previous, programs)
+st.subheader("进度通报")
+st.caption("右上角按钮可复制全文;数字均取自排名与指标计算,与各页面一致。")
+st.code(text.text, language=None, wrap_lines=True)
+st.download_button("下载通报文本(TXT)", data=text.text.encode("utf-8-sig"),
+                   file_name=f"进度通报_{scope.as_of.isoformat()}.txt", mime="text/plain", on_click="ignore",
+                   icon=":material/description:", key="notice_txt")
