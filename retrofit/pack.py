@@ -415,6 +415,9 @@ def build_pptx(content: PackContent) -> bytes:
 # headings 黑体, sub-headings 楷体; A4 with 37/35/28/26 mm margins.
 TITLE_FONT, BODY_FONT, HEADING_FONT, SUBHEADING_FONT, TABLE_FONT = "宋体", "仿宋", "黑体", "楷体", "宋体"
 BODY_PT, TITLE_PT, TABLE_PT, LINE_PT = 16, 22, 11, 28
+# Column widths (mm) of an attached ranking table, within the 156 mm between the margins:
+# 名次, 县区, rate, 完成, 计划, 目标线, 差距, 标识, 较上期.
+TABLE_COLUMN_MM = (12, 19, 22, 19, 19, 18, 15, 12, 18)
 
 
 def ranking_table_rows(table: pd.DataFrame, measure: Measure, with_previous: bool) -> tuple[list[str], list[list[str]]]:
@@ -534,6 +537,12 @@ def build_docx(content: PackContent) -> bytes:
         table = document.add_table(rows=1 + len(rows), cols=len(header))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        widths = TABLE_COLUMN_MM[:len(header)]
+        for j, width in enumerate(widths):
+            table.columns[j].width = Mm(width)  # the grid (LibreOffice/WPS read it), and each cell (Word)
+            for cell in table.columns[j].cells:
+                cell.width = Mm(width)
         for j, name in enumerate(header):
             cell = table.cell(0, j)
             cell.text = ""
