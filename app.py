@@ -3,17 +3,19 @@ import streamlit as st
 
 from retrofit import ui
 
-st.set_page_config(page_title=ui.APP_TITLE, page_icon=":material/apartment:", layout="wide")
+# No page icons: a Material icon also becomes the favicon, which Streamlit fetches from Google
+# (unreachable here), and emoji need a colour-emoji font the wall's machine may lack.
+st.set_page_config(page_title=ui.APP_TITLE, layout="wide")
 
-overview = st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="overview")
+overview = st.Page("pages/overview.py", title="总览", url_path="overview")
 PAGES = [
     overview,
-    st.Page("pages/renovation.py", title="老旧小区改造", icon=":material/apartment:", url_path="renovation"),
-    st.Page("pages/heating.py", title="清洁取暖", icon=":material/local_fire_department:", url_path="heating"),
-    st.Page("pages/ranking.py", title="县区排名", icon=":material/leaderboard:", url_path="ranking"),
-    st.Page("pages/map.py", title="地图", icon=":material/map:", url_path="map"),
-    st.Page("pages/briefing.py", title="会议材料", icon=":material/description:", url_path="briefing"),
-    st.Page("pages/screen.py", title="大屏", icon=":material/cast:", url_path="screen"),
+    st.Page("pages/renovation.py", title="老旧小区改造", url_path="renovation"),
+    st.Page("pages/heating.py", title="清洁取暖", url_path="heating"),
+    st.Page("pages/ranking.py", title="县区排名", url_path="ranking"),
+    st.Page("pages/map.py", title="地图", url_path="map"),
+    st.Page("pages/briefing.py", title="会议材料", url_path="briefing"),
+    st.Page("pages/screen.py", title="大屏", url_path="screen"),
 ]
 # The app root forwards to /overview with the same query, so that links to either work.
 START = st.Page(lambda: st.switch_page(overview, query_params=ui.current_query_params()),

@@ -1,7 +1,7 @@
 """总览: headline figures of both programs, the county ranking, a map, laggards and supervision."""
 import streamlit as st
 
-from retrofit import charts, fmt, report, tables, ui
+from retrofit import fmt, maps, report, tables, ui
 from retrofit.measures import find_measure
 from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
 
@@ -44,9 +44,9 @@ with right:
     program = st.segmented_control("地图指标", list(RANKED), format_func=lambda p: f"{PROGRAMS[p]}{find_measure(p, RANKED[p]).label}",
                                    default=HEATING, key="overview_map", label_visibility="collapsed") or HEATING
     table = ui.cached(report.rank_measure, program, RANKED[program], f.scope, f.previous)
-    ui.render_chart(charts.build_choropleth_figure(table, find_measure(program, RANKED[program]), ui.chart_meta(),
-                                                   height=640), key="overview_choropleth", clickable=True)
-    st.caption("点击县区即可按该县区筛选全部页面。")
+    ui.render_deck(maps.build_county_deck(table, find_measure(program, RANKED[program])), key="overview_map_deck",
+                   height=620)
+    st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
 lag_col, sup_col = st.columns(2)
 with lag_col:

@@ -29,7 +29,8 @@ PagesManager.uses_pages_directory = False
 
 def require_app() -> None:
     """Rerun through app.py when a page was started without it (see above)."""
-    if "_filters" not in st.session_state and "_app_ran" not in st.session_state:
+    if "_app_ran" not in st.session_state:
+        PagesManager.uses_pages_directory = False
         st.rerun()
 
 
@@ -66,6 +67,9 @@ def cached(function, *args, **kwargs):
 
 # ---- shared filters (sidebar, bound to the URL) ---------------------------------------------
 
+FILTER_KEYS = ("county", "year", "as_of", "previous", "stage", "route")  # the sidebar's URL parameters
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the user chose in the sidebar; every page reads it through `filters()`."""
@@ -94,18 +98,18 @@ def render_filters() -> Filters:
     with st.sidebar:
         st.markdown("**筛选条件** · 随链接保存")
         names = st.multiselect("县区", counties["county"].tolist(), key="county", bind="query-params",
-                               placeholder="全市(可多选)")
+                               placeholder="全市(可多选)", select_all=False)
         year = st.selectbox("年度批次/计划年度", years, index=years.index(data_date.year) if data_date.year in years
-                            else len(years) - 1, key="year", bind="query-params")
+                            else len(years) - 1, key="year", bind="query-params", placeholder="选择年度")
         as_of = st.date_input("数据截至", value=data_date, min_value=date(FIRST_YEAR, 1, 1), max_value=data_date,
                               key="as_of", bind="query-params", format="YYYY-MM-DD")
         earlier = [d.isoformat() for d in reversed(reports) if d < as_of]
         previous = st.selectbox("对比上期(调度日期)", earlier, index=0 if earlier else None, key="previous",
                                 bind="query-params", placeholder="无")
         stages = st.multiselect("改造阶段(小区)", [s.label for s in STAGES], key="stage", bind="query-params",
-                                placeholder="全部阶段")
+                                placeholder="全部阶段", select_all=False)
         routes = st.multiselect("技术路线(农户)", list(ROUTES), key="route", bind="query-params",
-                                placeholder="全部路线")
+                                placeholder="全部路线", select_all=False)
     adcodes = tuple(counties.loc[counties["county"].isin(names), "adcode"])
     return Filters(scope=Scope(as_of, year, adcodes), previous=date.fromisoformat(previous) if previous else None,
                    county_names=tuple(names), stages=tuple(stages), routes=tuple(routes))
@@ -188,8 +192,9 @@ def style_flags(frame: pd.DataFrame, column: str = "标识"):
 
 
 def current_query_params() -> dict[str, list[str]]:
-    """The URL's query parameters, repeated ones kept (county=陇县&county=凤县)."""
-    return {key: st.query_params.get_all(key) for key in st.query_params}
+    """The URL's query parameters that no filter widget owns, repeated ones kept. (Parameters
+    bound to the sidebar filters follow the widgets by themselves and may not be set.)"""
+    return {key: st.query_params.get_all(key) for key in st.query_params if key not in FILTER_KEYS}
 
 
 def hide_chrome() -> None:

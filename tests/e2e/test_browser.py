@@ -1,0 +1,95 @@
+"""The dashboard in a real Chromium: deep links, the sidebar filter surviving page switches,
+charts drawn, no error shown."""
+import re
+
+from conftest import screenshot, wait_until_settled
+
+ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
+CHARTS = "svg.main-svg, canvas"
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    wait_until_settled(page)
+
+
+def _scroll_to_bottom(page) -> None:
+    """Scroll the main area (not the mouse wheel: over a map that would zoom it)."""
+    page.locator("[data-testid='stMain']").evaluate("main => main.scrollTo(0, main.scrollHeight)")
+
+
+def _sidebar_link(page, title: str):
+    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+
+
+def test_deep_link_with_filters_survives_switching_pages_in_the_sidebar(page, app_url):
+    _open(page, f"{app_url}/ranking?county=陇县&county=麟游县&as_of=2026-10-30&program=heating&measure=completion_rate")
+    assert page.get_by_text("范围:陇县、麟游县").count() == 1
+    assert page.locator(ERRORS).count() == 0
+    assert page.locator(CHARTS).count() > 0
+    screenshot(page, "ranking-deep-link")
+
+    _sidebar_link(page, "清洁取暖").click()
+    wait_until_settled(page)
+    assert "/heating" in page.url
+    assert "county=" in page.url and "as_of=2026-10-30" in page.url
+    assert page.get_by_text("数据截至 2026年10月30日").count() == 1
+    assert page.get_by_text("范围:陇县、麟游县").count() == 1
+    assert page.locator(CHARTS).count() > 0
+    assert page.locator(ERRORS).count() == 0
+    screenshot(page, "heating-after-switch")
+
+
+def test_choosing_a_county_in_the_sidebar_filters_every_page(page, app_url):
+    _open(page, f"{app_url}/overview")
+    county = page.get_by_role("combobox", name="县区")
+    county.click()
+    county.fill("太白")  # the option list is virtualised: filter it rather than scroll
+    page.get_by_role("option", name="太白县", exact=True).click()
+    page.keyboard.press("Escape")
+    wait_until_settled(page)
+    assert re.search(r"county=%E5%A4%AA%E7%99%BD%E5%8E%BF|county=太白县", page.url)
+    assert page.get_by_text("范围:太白县").count() == 1
+
+    _sidebar_link(page, "县区排名").click()
+    wait_until_settled(page)
+    assert page.get_by_text("范围:太白县").count() == 1
+    assert page.locator(ERRORS).count() == 0
+
+
+def test_every_page_draws_without_errors(page, app_url):
+    for path in ("overview", "renovation", "heating", "ranking", "map", "briefing"):
+        page.console_errors.clear()
+        _open(page, f"{app_url}/{path}")
+        _scroll_to_bottom(page)
+        assert page.locator(ERRORS).count() == 0, path
+        if path != "briefing":
+            page.locator(CHARTS).first.wait_for(timeout=15_000)  # maps draw once scrolled into view
+        # Deep-link probes of /<page>/_stcore/… answer 404 by design; anything else is a defect.
+        assert not [e for e in page.console_errors if "Failed to load resource: the server responded with a status of 404"
+                    not in e], (path, page.console_errors)
+        screenshot(page, f"page-{path}")
+
+
+def test_clicking_a_county_on_the_map_filters_every_page(page, app_url):
+    _open(page, f"{app_url}/map")
+    deck = page.locator(".st-key-county_map")
+    deck.locator("canvas").first.wait_for(timeout=15_000)
+    page.wait_for_timeout(2500)  # deck.gl draws its layers after the canvas appears
+    box = deck.bounding_box()
+    # 陇县 is the north-western county: inside it, left of the map's centre and near its top.
+    page.mouse.click(box["x"] + box["width"] * 0.39, box["y"] + box["height"] * 0.13)
+    page.wait_for_url(re.compile("county="), timeout=15_000)
+    wait_until_settled(page)
+    assert "county=%E9%99%87%E5%8E%BF" in page.url  # 陇县
+    assert page.get_by_text("范围:陇县").count() == 1
+
+
+def test_clicking_a_bar_in_the_ranking_filters_to_that_county(page, app_url):
+    _open(page, f"{app_url}/ranking?program=heating&measure=completion_rate")
+    # The figure lists counties worst first (plotly stacks categories upwards): 太白县 comes first.
+    bars = page.locator(".st-key-ranking_bars g.point path")
+    bars.first.click(force=True)  # plotly's drag layer sits above the bars
+    wait_until_settled(page)
+    assert "county=%E5%A4%AA%E7%99%BD%E5%8E%BF" in page.url  # 太白县
+    assert page.get_by_text("范围:太白县").count() == 1
