@@ -44,8 +44,8 @@ with right:
     program = st.segmented_control("地图指标", list(RANKED), format_func=lambda p: f"{PROGRAMS[p]}{find_measure(p, RANKED[p]).label}",
                                    default=HEATING, key="overview_map", label_visibility="collapsed") or HEATING
     table = ui.cached(report.rank_measure, program, RANKED[program], f.scope, f.previous)
-    ui.render_deck(maps.build_county_deck(table, find_measure(program, RANKED[program])), key="overview_map_deck",
-                   height=620)
+    ui.render_deck(maps.build_county_deck(table, find_measure(program, RANKED[program]), zoom=7.6),
+                   key="overview_map_deck", height=620)
     st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
 lag_col, sup_col = st.columns(2)

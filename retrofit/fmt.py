@@ -61,13 +61,18 @@ def format_int(value) -> str:
     return NOTHING if _missing(value) else f"{int(value):,}"
 
 
+def _in_wan_from_ten_thousand(value, unit: str) -> str:
+    """'9,876<unit>' below ten thousand, '1.23万<unit>' from ten thousand on."""
+    if _missing(value):
+        return NOTHING
+    if abs(value) >= 10_000:
+        return f"{_half_up(Decimal(int(value)) / 10_000, 2):,}万{unit}"
+    return f"{int(value):,}{unit}"
+
+
 def format_households(count) -> str:
     """'9,876户' below ten thousand, '1.23万户' from ten thousand on."""
-    if _missing(count):
-        return NOTHING
-    if abs(count) >= 10_000:
-        return f"{_half_up(Decimal(int(count)) / 10_000, 2)}万户"
-    return f"{int(count):,}户"
+    return _in_wan_from_ten_thousand(count, "户")
 
 
 def format_yuan(amount) -> str:
@@ -89,11 +94,7 @@ def format_wan(amount_yuan) -> str:
 
 def format_area(m2) -> str:
     """Floor area as '12.35万平方米' from ten thousand on, else '8,500平方米'."""
-    if _missing(m2):
-        return NOTHING
-    if abs(m2) >= 10_000:
-        return f"{_half_up(Decimal(int(m2)) / 10_000, 2)}万平方米"
-    return f"{int(m2):,}平方米"
+    return _in_wan_from_ten_thousand(m2, "平方米")
 
 
 def format_count(count, unit: str) -> str:

@@ -86,8 +86,9 @@ def community_points(communities: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_county_deck(table: pd.DataFrame, measure: Measure, villages: pd.DataFrame | None = None,
-                      communities: pd.DataFrame | None = None) -> pdk.Deck:
-    """Counties coloured by flag with labels, optional village and community points."""
+                      communities: pd.DataFrame | None = None, zoom: float = 8.1) -> pdk.Deck:
+    """Counties coloured by flag with labels, optional village and community points. `zoom` 8.1
+    frames the whole city in a full-width map; about 7.4 in half the page."""
     labels = _county_labels(table)
     layers = [
         pdk.Layer("PolygonLayer", _county_polygons(table, measure), id=COUNTY_LAYER, get_polygon="polygon",
@@ -114,5 +115,5 @@ def build_county_deck(table: pd.DataFrame, measure: Measure, villages: pd.DataFr
                             outline_width=2, outline_color=[255, 255, 255, 200]))
     tooltip = {"html": "<b>{county}</b> {name}<br/>{label}{info}<br/>{detail}",
                "style": {"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"}}
-    view = pdk.ViewState(longitude=CITY_CENTRE["lon"], latitude=CITY_CENTRE["lat"], zoom=8.1, pitch=0)
+    view = pdk.ViewState(longitude=CITY_CENTRE["lon"], latitude=CITY_CENTRE["lat"], zoom=zoom, pitch=0)
     return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE, tooltip=tooltip)

@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -10,10 +11,19 @@ from retrofit import db, demo  # noqa: E402
 from retrofit.settings import DEMO_SEED  # noqa: E402
 
 
-@pytest.fixture
-def store(tmp_path):
-    """A fresh hand-built store in a temporary SQLite file."""
-    return make_store(f"sqlite:///{tmp_path / 'store.db'}")
+# Where RETROFIT_TEST_PG_URL names a PostgreSQL database (.ci/run starts one), every test on a
+# hand-built store runs on both databases: the queries must not depend on SQLite.
+PG_URL = os.environ.get("RETROFIT_TEST_PG_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    """A fresh hand-built store: a temporary SQLite file, or the (emptied) PostgreSQL test database."""
+    url = PG_URL if request.param == "postgresql" else f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_store(url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,32 @@
+"""The same demo city on PostgreSQL gives the same report as on SQLite, to the digit.
+
+Runs where RETROFIT_TEST_PG_URL names a PostgreSQL database (`.ci/run` starts one); the rest of
+the integration tests then also run on it through the parametrised `store` fixture."""
+import os
+
+import pytest
+
+from retrofit import db, demo, report
+from retrofit.settings import DEMO_SEED
+
+PG_URL = os.environ.get("RETROFIT_TEST_PG_URL")
+pytestmark = pytest.mark.skipif(not PG_URL, reason="no PostgreSQL here: set RETROFIT_TEST_PG_URL (.ci/run does)")
+
+
+def test_postgresql_gives_the_same_report_as_sqlite(demo_engine):
+    engine = db.make_engine(PG_URL)
+    demo.build_demo(engine, DEMO_SEED)
+    scope = report.Scope(demo.DEMO_DATA_DATE)
+    previous = report.previous_report_date(engine, scope.as_of)
+    assert previous == report.previous_report_date(demo_engine, scope.as_of)
+    columns = ["program", "key", "numerator", "denominator"]
+    assert (report.compute_headline(engine, scope)[columns].values.tolist()
+            == report.compute_headline(demo_engine, scope)[columns].values.tolist())
+    for program, key in (("heating", "completion_rate"), ("renovation", "finish_rate")):
+        on_pg = report.rank_measure(engine, program, key, scope, previous)
+        on_sqlite = report.rank_measure(demo_engine, program, key, scope, previous)
+        assert on_pg[["county", "numerator", "denominator", "rank", "rank_change"]].equals(
+            on_sqlite[["county", "numerator", "denominator", "rank", "rank_change"]])
+    retained = report.compute_retained_funds(engine, scope)
+    assert retained["retained_yuan"].sum() == report.compute_retained_funds(demo_engine, scope)["retained_yuan"].sum()
+    engine.dispose()
