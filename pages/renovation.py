@@ -66,7 +66,7 @@ with list_tab:
                              column_config={"计划投资(万元)": st.column_config.NumberColumn(format="%.2f")})
     rows = picked.selection.rows if picked else []
     if rows:
-        community = communities.set_index("code").loc[view.iloc[rows[0]]["编号"]]
+        community = communities[communities["code"] == view.iloc[rows[0]]["编号"]].iloc[0]
         st.subheader(f"{community['county']} · {community['street']} · {community['name']}")
         left, right = st.columns([3, 2])
         with left:

@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 
 from .settings import FLAG_THRESHOLDS, RESIDENT_SHARE_TARGET, RETENTION_AGE_DAYS, FlagThresholds
-from .vocab import HEATING, RENOVATION, STAGES
+from .vocab import HEATING, NO_STAGE, RENOVATION, STAGE_STANDING, STAGES
 
 RED, YELLOW, GREEN, NO_FLAG = "red", "yellow", "green", "none"
 FLAG_LABELS_SHORT = {RED: "红", YELLOW: "黄", GREEN: "绿", NO_FLAG: ""}
@@ -172,7 +172,7 @@ def compute_supervision_status(deadline: date, closed_on: date | None, as_of: da
 
 def compute_community_status(communities: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Each community's state on `as_of`: actual dates after that day blanked (not known yet),
-    `stage` (the last stage reached), `late_stage` (the first stage not reached although its
+    `stage` (where it stands: 在建 once started, 已完工, …), `late_stage` (the first stage not reached although its
     planned date has passed) and `days_late` (0 when on time)."""
     frame = communities.copy()
     stage, late_stage, days_late = [], [], []
@@ -180,8 +180,8 @@ def compute_community_status(communities: pd.DataFrame, as_of: date) -> pd.DataF
         column = f"{step.key}_actual"
         frame[column] = [d if not _missing(d) and d <= as_of else None for d in frame[column]]
     for _, row in frame.iterrows():
-        reached = [s for s in STAGES if row[f"{s.key}_actual"] is not None]
-        stage.append(reached[-1].label if reached else "未入库")
+        reached = [i for i, s in enumerate(STAGES) if row[f"{s.key}_actual"] is not None]
+        stage.append(STAGE_STANDING[reached[-1]] if reached else NO_STAGE)
         overdue = next((s for s in STAGES if row[f"{s.key}_actual"] is None
                         and not _missing(row[f"{s.key}_planned"]) and row[f"{s.key}_planned"] < as_of), None)
         late_stage.append(overdue.label if overdue else "")

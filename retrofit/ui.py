@@ -15,7 +15,7 @@ from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
 from .settings import FLAG_COLOURS, database_url
-from .vocab import ROUTES, STAGES
+from .vocab import NO_STAGE, ROUTES, STAGE_STANDING
 
 APP_TITLE = "老旧小区改造与清洁取暖调度"
 FIRST_YEAR = 2021
@@ -106,7 +106,7 @@ def render_filters() -> Filters:
         earlier = [d.isoformat() for d in reversed(reports) if d < as_of]
         previous = st.selectbox("对比上期(调度日期)", earlier, index=0 if earlier else None, key="previous",
                                 bind="query-params", placeholder="无")
-        stages = st.multiselect("改造阶段(小区)", [s.label for s in STAGES], key="stage", bind="query-params",
+        stages = st.multiselect("改造阶段(小区)", [NO_STAGE, *STAGE_STANDING], key="stage", bind="query-params",
                                 placeholder="全部阶段", select_all=False)
         routes = st.multiselect("技术路线(农户)", list(ROUTES), key="route", bind="query-params",
                                 placeholder="全部路线", select_all=False)
@@ -182,7 +182,7 @@ def render_chart(fig: go.Figure, key: str, clickable: bool = False) -> None:
 
 def style_flags(frame: pd.DataFrame, column: str = "标识"):
     """A Styler colouring the flag column's cells red / yellow / green."""
-    colours = {label: FLAG_COLOURS[flag] for flag, label in FLAG_LABELS_SHORT.items()}
+    colours = {label: FLAG_COLOURS[flag] for flag, label in FLAG_LABELS_SHORT.items() if label}
 
     def paint(value):
         colour = colours.get(value)
@@ -216,6 +216,8 @@ def render_table(table: pd.DataFrame, flags: bool = False, late_column: str | No
     (or when among `late_values`). Extra keyword arguments go to st.dataframe."""
     height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
     data = style_flags(table) if flags else table.style
+    decimals = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+    data = data.format("{:,.2f}", subset=decimals, na_rep="—")  # 万元 and averages; a Styler shows 6 digits
     if late_column:
         late = (lambda v: v in late_values) if late_values else bool
         data = data.map(lambda v: f"color: {FLAG_COLOURS['red']}; font-weight: 600" if late(v) else "",

@@ -93,3 +93,30 @@ def test_clicking_a_bar_in_the_ranking_filters_to_that_county(page, app_url):
     wait_until_settled(page)
     assert "county=%E5%A4%AA%E7%99%BD%E5%8E%BF" in page.url  # 太白县
     assert page.get_by_text("范围:太白县").count() == 1
+
+
+def _pick_first_row(page, table) -> None:
+    """Tick the first row's selection box of a Streamlit dataframe (a canvas grid)."""
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 36 + 18)
+    wait_until_settled(page)
+
+
+def test_drilling_down_to_a_community_shows_its_stage_timeline(page, app_url):
+    _open(page, f"{app_url}/renovation")
+    page.get_by_role("tab", name="小区清单").click()
+    _pick_first_row(page, page.locator(".st-key-community_table"))
+    assert page.get_by_text("改造阶段:计划与实际").count() == 1
+    assert page.locator(ERRORS).count() == 0
+    screenshot(page, "community-drill-down")
+
+
+def test_drilling_down_to_a_village_masks_household_names(page, app_url):
+    _open(page, f"{app_url}/heating")
+    page.get_by_role("tab", name="村户清单").click()
+    _pick_first_row(page, page.locator(".st-key-village_table"))
+    assert page.locator(ERRORS).count() == 0
+    households = page.locator("[data-testid='stDataFrame']").last
+    households.wait_for()
+    assert page.get_by_text(re.compile(r"户\)$")).count() >= 1  # the village heading with its household count
+    screenshot(page, "village-drill-down")

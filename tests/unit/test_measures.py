@@ -154,6 +154,17 @@ def test_community_status_reports_the_first_overdue_stage():
     assert status["start_actual"] is None  # not known yet on 1 July
 
 
+def test_a_started_community_stands_under_construction_until_finished():
+    from retrofit.measures import compute_community_status
+    row = {f"{s}_{k}": None for s in ("reserve", "prep", "tender", "start", "finish", "accept")
+           for k in ("planned", "actual")}
+    row.update(reserve_actual=date(2025, 9, 1), prep_actual=date(2026, 2, 1), tender_actual=date(2026, 3, 1),
+               start_actual=date(2026, 4, 1), finish_actual=date(2026, 9, 1))
+    frame = pd.DataFrame([row])
+    assert compute_community_status(frame, date(2026, 7, 1))["stage"].tolist() == ["在建"]
+    assert compute_community_status(frame, date(2026, 9, 1))["stage"].tolist() == ["已完工"]
+
+
 def test_route_economics_averages_per_household_across_counties():
     from retrofit.measures import compute_route_economics
     mix = pd.DataFrame([
