@@ -294,8 +294,7 @@ def build_economics_figure(economics: pd.DataFrame, meta: ChartMeta, invest_refe
     10,000-yuan reference, and its running cost per season against the 1,000-yuan reference and
     the coal it replaces. `economics` has route and per-household averages in yuan."""
     from plotly.subplots import make_subplots
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14,
-                        subplot_titles=("户均初始投资(元)", "户均每季运行费用(元)"))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12)
     routes = economics["route"]
     for column, name, colour in (("subsidy", "政府补贴", PRIMARY), ("own_share", "农户自付", "#8fb3d9")):
         fig.add_trace(go.Bar(y=routes, x=economics[column], name=name, orientation="h", marker_color=colour,
@@ -310,10 +309,15 @@ def build_economics_figure(economics: pd.DataFrame, meta: ChartMeta, invest_refe
     for col, reference, label in ((1, invest_reference, "参考值 1万元"), (2, running_reference, "参考值 1000元")):
         fig.add_vline(x=reference, line=dict(color=theme.text, dash="dash", width=2), row=1, col=col,
                       annotation_text=label, annotation_position="top")
-    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_layout(barmode="stack", bargap=0.3, legend_traceorder="normal")
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
-    return _layout(fig, "分技术路线户均经济账", "元", meta, theme, 140 + 40 * len(economics) + 60)
+    fig.update_xaxes(title_text="户均初始投资(元)", tickformat=",d", row=1, col=1)
+    fig.update_xaxes(title_text="户均每季运行费用(元)", row=1, col=2)
+    fig = _layout(fig, "分技术路线户均经济账", "元", meta, theme, 170 + 40 * len(economics) + 60)
+    fig.update_layout(margin=dict(b=96))
+    fig.layout.annotations[-1].yshift = -84  # the footer, below the axis titles
+    return fig
 
 
 def build_trend_figure(trend: pd.DataFrame, measure: Measure, meta: ChartMeta, counties: list[str] | None = None,

@@ -39,4 +39,5 @@ RETENTION_AGE_DAYS = 90
 # One meaning per colour, everywhere: flags, charts, tables, exports, the big screen.
 FLAG_COLOURS = {"red": "#d0312d", "yellow": "#e8a317", "green": "#2e8b57", "none": "#9aa0a6"}
 PRIMARY = "#1f4e79"
-PALETTE = ["#1f4e79", "#4a90c2", "#8fbce6", "#c9a227", "#6b8e23", "#8c564b", "#7f7f7f", "#b279a2"]
+# Series colours (routes, sources, counties): no red, yellow or green, which only flags may use.
+PALETTE = ["#1f4e79", "#4a90c2", "#8fbce6", "#7b5ea7", "#3aa39a", "#8c564b", "#7f7f7f", "#c77cb4"]
