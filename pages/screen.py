@@ -1,3 +1,126 @@
+"""大屏: the meeting-room wall. Dark, no chrome, fixed slots; re-reads the data every `refresh`
+seconds and, with `rotate`, spotlights each red-flagged county in turn. Parameters, rotation,
+content and HTML come from retrofit.screen; this page only wires them to Streamlit."""
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
-st.info("建设中")
+from retrofit import charts, db, queries, report, screen, ui
+from retrofit.charts import ChartMeta
+from retrofit.geo import load_boundaries
+from retrofit.measures import find_measure
+from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
+
+CHART_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False}
+
+
+@st.cache_resource
+def viewport_component():
+    """Registered once per server (registering again on every run would only log warnings)."""
+    return st.components.v2.component("retrofit_screen_viewport", js=screen.VIEWPORT_JS)
+
+
+def local_now() -> datetime:
+    """The wall clock of the browser's time zone (the bureau's), the server's if unknown."""
+    try:
+        return datetime.now(ZoneInfo(st.context.timezone)) if st.context.timezone else datetime.now()
+    except (KeyError, ValueError):
+        return datetime.now()
+
+
+ui.require_app()
+st.html(screen.build_css())
+data_date = ui.cached(db.load_data_date)
+counties = ui.cached(queries.load_counties)
+years = sorted(set(ui.cached(queries.load_years, RENOVATION)) | set(ui.cached(queries.load_years, HEATING)))
+
+
+def note_viewport_rerun() -> None:
+    st.session_state["screen_viewport_rerun"] = True
+
+
+def url_query() -> dict[str, list[str]]:
+    return screen.canonical_query({key: st.query_params.get_all(key) for key in st.query_params})
+
+
+# The URL as written: the other pages' filter names (county, year, as_of) plus the screen's own.
+# Arriving through another page's 投屏 link, Streamlit drops the keys bound to that page's sidebar
+# widgets from the URL when the first full run here ends, and the browser's size report reruns
+# the page about then. So a rerun for the viewport keeps the query the page was opened with, and
+# the next tick writes it back to the URL (a reload of the wall then shows the same view).
+query = url_query()
+if st.session_state.pop("screen_viewport_rerun", False) and "screen_query" in st.session_state:
+    query = st.session_state["screen_query"]
+st.session_state["screen_query"] = query
+params = screen.parse_params(query, data_date, counties["county"].tolist(), years)
+size = viewport_component()(key="screen-viewport", on_size_change=note_viewport_rerun)
+viewport = screen.parse_viewport(getattr(size, "size", None))
+adcode_of = dict(zip(counties["county"], counties["adcode"], strict=True))
+tick_s = screen.compute_tick_seconds(params.refresh_s, params.rotate_s)
+
+
+@st.fragment(run_every=tick_s)
+def render_screen() -> None:
+    """Everything on the wall; reruns on its own every tick, redrawing each slot in place."""
+    if url_query() != query:
+        st.query_params.from_dict(query)
+    scope = report.Scope(params.as_of, params.year, tuple(adcode_of[n] for n in params.counties))
+    laggards = ui.cached(report.compute_laggards, scope)
+    panels = screen.list_panels(laggards)
+    rotation = screen.advance_rotation(st.session_state.get("screen_rotation"), time.monotonic(),
+                                       params.rotate_s, tick_s, len(panels))
+    st.session_state["screen_rotation"] = rotation
+    panel = panels[rotation.index]
+    place = panel.county or ("、".join(params.counties) if params.counties else "全市")
+    is_demo = ui.cached(db.load_is_demo)
+
+    header = screen.Header(title=f"{ui.cached(screen.load_city_name)}{ui.APP_TITLE}", place=place,
+                           as_of=params.as_of, year=params.year, refreshed_at=local_now(), is_demo=is_demo,
+                           panel_index=rotation.index, panel_count=len(panels), rotate_s=params.rotate_s,
+                           notes=params.notes)
+    with st.container(key="screen-header"):
+        st.html(screen.render_header_html(header))
+
+    tile_scope = report.Scope(params.as_of, params.year, (panel.adcode,)) if panel.is_spotlight else scope
+    tiles = screen.build_tiles(ui.cached(report.compute_headline, tile_scope))
+    with st.container(key="screen-tiles"):
+        st.html(screen.render_tiles_html(tiles, place if panel.is_spotlight or params.counties else ""))
+
+    # The ranking and the map always show every county, the ones in view outlined.
+    program, key = screen.choose_measure(panel, laggards, params.program, params.measure)
+    measure = find_measure(program, key)
+    table = ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
+    highlight = (panel.county,) if panel.is_spotlight else params.counties
+    theme = screen.build_theme(viewport)
+    meta = ChartMeta(params.as_of, is_demo)
+    height = screen.compute_slot_px(viewport, screen.MAIN_U)
+    widths = screen.compute_column_px(viewport)
+    name = f"{PROGRAMS[program]}{measure.label}"
+    ranking = charts.build_ranking_figure(table, measure, meta, title=f"各县区{name}排名", theme=theme, height=height)
+    ranking = screen.highlight_ranking(screen.fit_figure(ranking, viewport, meta.footer), highlight, theme)
+    boundaries = load_boundaries()
+    county_map = charts.build_choropleth_figure(table, measure, meta, title=f"各县区{name}分布", theme=theme,
+                                                height=height)
+    county_map = screen.fit_figure(county_map, viewport, meta.footer)
+    county_map = screen.fit_map(county_map, screen.compute_bounds(boundaries), height, widths[1],
+                                highlight=[adcode_of[n] for n in highlight], geojson=boundaries, theme=theme)
+
+    with st.container(key="screen-main"):
+        left, middle, right = st.columns(screen.COLUMNS, gap=None)
+        with left, st.container(key="screen-ranking"):
+            st.plotly_chart(ranking, key="screen-ranking-chart", theme=None, config=CHART_CONFIG)
+        with middle, st.container(key="screen-map"):
+            st.plotly_chart(county_map, key="screen-map-chart", theme=None, config=CHART_CONFIG)
+        with right, st.container(key="screen-lists"):
+            st.html(screen.render_list_html(screen.build_laggard_panel(laggards, panel.county),
+                                            screen.LAGGARD_SLOTS, "laggards"))
+            supervision = ui.cached(report.compute_supervision, scope)
+            st.html(screen.render_list_html(screen.build_supervision_panel(supervision, panel.county),
+                                            screen.SUPERVISION_SLOTS, "supervision"))
+    with st.container(key="screen-footer"):
+        st.html(screen.render_footer_html(meta.source, is_demo))
+
+
+render_screen()
