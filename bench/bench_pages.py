@@ -55,7 +55,7 @@ def bench_pages(url: str, repeat: int) -> None:
     first = timed(app.run)
     print(f"first run (imports, engine, overview, cold caches): {first:.2f} s")
     for page in PAGES:
-        cold = timed(lambda: app.switch_page(f"pages/{page}.py").run())
+        cold = timed(lambda page=page: app.switch_page(f"pages/{page}.py").run())
         warm = statistics.median(timed(app.run) for _ in range(repeat))
         print(f"  {page:<12} cold {cold:5.2f} s   warm {warm:5.2f} s")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

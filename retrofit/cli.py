@@ -13,12 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import db, demo, fmt, notice, report
+from . import db, demo, fmt, notice, report, tables
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
 from .vocab import HEATING, PROGRAMS, RENOVATION
-
-FLAG_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "none": ""}
 
 
 class UsageError(Exception):
@@ -42,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo_cmd = commands.add_parser("demo", help="(重新)生成演示数据库", description=(
-        f"在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计)。"))
+        "在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计)。"))
     demo_cmd.add_argument("--seed", type=int, default=DEMO_SEED, help=f"随机种子(默认 {DEMO_SEED})")
 
     def add_scope(cmd):
@@ -142,13 +140,7 @@ def run_rank(engine, args) -> str:
                           ensure_ascii=False, indent=1)
     if args.format == "csv":
         return table[columns].to_csv(index=False)
-    shown = pd.DataFrame({
-        "名次": table["rank"].map(fmt.format_int), "县区": table["county"],
-        measure.label: [fmt.format_percent_of(n, d) for n, d in zip(table["numerator"], table["denominator"])],
-        f"完成({measure.unit})": table["numerator"].map(fmt.format_int),
-        f"计划({measure.unit})": table["denominator"].map(fmt.format_int),
-        "目标线": table["target"].map(fmt.format_percent), "差距": table["gap_pp"].map(fmt.format_pp),
-        "标识": table["flag"].map(FLAG_NAMES), "较上期": table["rank_change"].map(fmt.format_rank_change)})
+    shown = tables.build_ranking_table(table, measure.label, measure.unit)
     title = (f"{PROGRAMS[args.program]} · {measure.label}({measure.description})  "
              f"截至 {fmt.format_date(scope.as_of)},上期 {fmt.format_date(previous)}")
     return title + "\n" + render_text_table(shown)
@@ -203,13 +195,7 @@ def run_measures(engine, args) -> str:
                           ensure_ascii=False, indent=1)
     if args.format == "csv":
         return headline.to_csv(index=False)
-    shown = pd.DataFrame({
-        "工作": headline["program"].map(PROGRAMS), "指标": headline["label"],
-        "数值": [fmt.format_percent_of(n, d) for n, d in zip(headline["numerator"], headline["denominator"])],
-        "完成": [fmt.format_count(n, u) for n, u in zip(headline["numerator"], headline["unit"])],
-        "计划/基数": [fmt.format_count(n, u) for n, u in zip(headline["denominator"], headline["unit"])],
-        "目标线": headline["target"].map(fmt.format_percent), "差距": headline["gap_pp"].map(fmt.format_pp),
-        "标识": headline["flag"].map(FLAG_NAMES)})
+    shown = tables.build_headline_table(headline)
     demo_mark = "(演示数据)" if db.load_is_demo(engine) else ""
     title = f"{args.county or report.CITY} {scope.plan_year}年度 截至 {fmt.format_date(scope.as_of)}{demo_mark}"
     return title + "\n" + render_text_table(shown)

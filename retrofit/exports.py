@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from . import fmt, report
 from .charts import ChartMeta
-from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure
+from .measures import FLAG_LABELS_SHORT, GREEN, RED, YELLOW, Measure
 from .settings import FLAG_COLOURS, PRIMARY
 from .vocab import HEATING, PROGRAMS, RENOVATION
 
@@ -49,8 +49,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
 
 # Flag names as they appear in tables (Chinese on screen, English keys in the report frames).
-FLAG_NAMES = {RED: "红", YELLOW: "黄", GREEN: "绿", NO_FLAG: ""}
-FLAG_KEYS = {**{v: k for k, v in FLAG_NAMES.items() if v}, RED: RED, YELLOW: YELLOW, GREEN: GREEN}
+FLAG_KEYS = {**{v: k for k, v in FLAG_LABELS_SHORT.items() if v}, RED: RED, YELLOW: YELLOW, GREEN: GREEN}
 
 
 def find_chromium() -> str | None:
@@ -309,7 +308,7 @@ def build_ranking_frame(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
         planned: _money(table["denominator"]) if money else table["denominator"].astype("int64"),
         "目标线": table["target"].astype("float64"),
         "差距(个百分点)": table["gap_pp"].astype("float64"),
-        "标识": table["flag"].map(FLAG_NAMES),
+        "标识": table["flag"].map(FLAG_LABELS_SHORT),
         "上期名次": table["previous_rank"].astype("Int64"),
         "名次变化": table["rank_change"].astype("Int64"),
     })
@@ -331,7 +330,7 @@ def build_headline_frame(headline: pd.DataFrame) -> pd.DataFrame:
         "单位": headline["unit"].map(_amount_unit),
         "目标线": headline["target"].astype("float64"),
         "差距(个百分点)": headline["gap_pp"].astype("float64"),
-        "标识": headline["flag"].map(FLAG_NAMES),
+        "标识": headline["flag"].map(FLAG_LABELS_SHORT),
     })
     amounts = [DECIMAL_FORMAT if m else INT_FORMAT for m in money]  # 万元 to the fen; counts whole
     frame.attrs["number_formats"] = {"数值": PERCENT_FORMAT, "目标线": PERCENT_FORMAT, "完成": amounts,

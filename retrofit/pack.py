@@ -38,7 +38,7 @@ from pptx.util import Emu, Inches, Pt
 from sqlalchemy.engine import Engine
 
 from . import charts, db, exports, fmt, notice, queries, report
-from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, find_measure
+from .measures import FLAG_LABELS_SHORT, GREEN, NO_FLAG, RED, YELLOW, Measure, find_measure
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PRIMARY
 from .vocab import HEATING, PROGRAMS, RENOVATION
 
@@ -430,7 +430,7 @@ def ranking_table_rows(table: pd.DataFrame, measure: Measure, with_previous: boo
                fmt.format_count(r.numerator, measure.unit).removesuffix(measure.unit),
                fmt.format_count(r.denominator, measure.unit).removesuffix(measure.unit),
                fmt.format_percent(r.target), fmt.format_pp(r.gap_pp).replace("个百分点", ""),
-               exports.FLAG_NAMES[r.flag]]
+               FLAG_LABELS_SHORT[r.flag]]
         rows.append(row + ([fmt.format_rank_change(r.rank_change)] if with_previous else []))
     return header, rows
 

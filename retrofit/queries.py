@@ -20,8 +20,9 @@ def _in_counties(column, counties: Counties):
     return column.in_(counties) if counties else true()
 
 
-def _count_if(condition, value=literal(1)):
-    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+def _count_if(condition, value=None):
+    """SUM(CASE WHEN condition THEN value ELSE 0 END), value 1 by default (a count)."""
+    return func.coalesce(func.sum(case((condition, literal(1) if value is None else value), else_=0)), 0)
 
 
 def _frame(engine: Engine, statement) -> pd.DataFrame:

@@ -34,6 +34,18 @@ def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "") -> pd
     })
 
 
+def build_headline_table(headline: pd.DataFrame) -> pd.DataFrame:
+    """report.compute_headline as text: 工作, 指标, 数值, 完成, 计划/基数, 目标线, 差距, 标识."""
+    return pd.DataFrame({
+        "工作": headline["program"].map(PROGRAMS), "指标": headline["label"],
+        "数值": [fmt.format_percent_of(n, d) for n, d in zip(headline["numerator"], headline["denominator"])],
+        "完成": [fmt.format_count(n, u) for n, u in zip(headline["numerator"], headline["unit"])],
+        "计划/基数": [fmt.format_count(d, u) for d, u in zip(headline["denominator"], headline["unit"])],
+        "目标线": headline["target"].map(fmt.format_percent), "差距": headline["gap_pp"].map(fmt.format_pp),
+        FLAG_COLUMN: headline["flag"].map(FLAG_LABELS_SHORT),
+    })
+
+
 def build_compact_ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
     """The ranking in five columns, for the overview."""
     table = build_ranking_table(ranking, "数值")
