@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from retrofit import charts, db, queries, report, screen, ui
+from retrofit import db, queries, report, screen, ui
 from retrofit.charts import ChartMeta
 from retrofit.geo import load_boundaries
 from retrofit.measures import find_measure
-from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
+from retrofit.vocab import HEATING, RENOVATION
 
 CHART_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False}
 
@@ -30,11 +30,14 @@ def local_now() -> datetime:
         return datetime.now()
 
 
-ui.require_app()
-st.html(screen.build_css())
-data_date = ui.cached(db.load_data_date)
-counties = ui.cached(queries.load_counties)
-years = sorted(set(ui.cached(queries.load_years, RENOVATION)) | set(ui.cached(queries.load_years, HEATING)))
+def load_params(query: dict[str, list[str]]) -> tuple[screen.ScreenParams, dict[str, str]]:
+    """The screen's parameters against the data as it is now (a new import moves the default
+    date), and county name -> adcode."""
+    data_date = ui.cached(db.load_data_date)
+    counties = ui.cached(queries.load_counties)
+    years = sorted(set(ui.cached(queries.load_years, RENOVATION)) | set(ui.cached(queries.load_years, HEATING)))
+    params = screen.parse_params(query, data_date, counties["county"].tolist(), years)
+    return params, dict(zip(counties["county"], counties["adcode"], strict=True))
 
 
 def note_viewport_rerun() -> None:
@@ -45,6 +48,9 @@ def url_query() -> dict[str, list[str]]:
     return screen.canonical_query({key: st.query_params.get_all(key) for key in st.query_params})
 
 
+ui.require_app()
+st.html(screen.build_css())
+
 # The URL as written: the other pages' filter names (county, year, as_of) plus the screen's own.
 # Arriving through another page's 投屏 link, Streamlit drops the keys bound to that page's sidebar
 # widgets from the URL when the first full run here ends, and the browser's size report reruns
@@ -54,11 +60,10 @@ query = url_query()
 if st.session_state.pop("screen_viewport_rerun", False) and "screen_query" in st.session_state:
     query = st.session_state["screen_query"]
 st.session_state["screen_query"] = query
-params = screen.parse_params(query, data_date, counties["county"].tolist(), years)
 size = viewport_component()(key="screen-viewport", on_size_change=note_viewport_rerun)
 viewport = screen.parse_viewport(getattr(size, "size", None))
-adcode_of = dict(zip(counties["county"], counties["adcode"], strict=True))
-tick_s = screen.compute_tick_seconds(params.refresh_s, params.rotate_s)
+intervals = load_params(query)[0]
+tick_s = screen.compute_tick_seconds(intervals.refresh_s, intervals.rotate_s)
 
 
 @st.fragment(run_every=tick_s)
@@ -66,6 +71,7 @@ def render_screen() -> None:
     """Everything on the wall; reruns on its own every tick, redrawing each slot in place."""
     if url_query() != query:
         st.query_params.from_dict(query)
+    params, adcode_of = load_params(query)  # re-read: a wall left on for weeks follows new data
     scope = report.Scope(params.as_of, params.year, tuple(adcode_of[n] for n in params.counties))
     laggards = ui.cached(report.compute_laggards, scope)
     panels = screen.list_panels(laggards)
@@ -93,19 +99,8 @@ def render_screen() -> None:
     measure = find_measure(program, key)
     table = ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
     highlight = (panel.county,) if panel.is_spotlight else params.counties
-    theme = screen.build_theme(viewport)
     meta = ChartMeta(params.as_of, is_demo)
-    height = screen.compute_slot_px(viewport, screen.MAIN_U)
-    widths = screen.compute_column_px(viewport)
-    name = f"{PROGRAMS[program]}{measure.label}"
-    ranking = charts.build_ranking_figure(table, measure, meta, title=f"各县区{name}排名", theme=theme, height=height)
-    ranking = screen.highlight_ranking(screen.fit_figure(ranking, viewport, meta.footer), highlight, theme)
-    boundaries = load_boundaries()
-    county_map = charts.build_choropleth_figure(table, measure, meta, title=f"各县区{name}分布", theme=theme,
-                                                height=height)
-    county_map = screen.fit_figure(county_map, viewport, meta.footer)
-    county_map = screen.fit_map(county_map, screen.compute_bounds(boundaries), height, widths[1],
-                                highlight=[adcode_of[n] for n in highlight], geojson=boundaries, theme=theme)
+    ranking, county_map = screen.build_figures(table, measure, meta, viewport, highlight, load_boundaries())
 
     with st.container(key="screen-main"):
         left, middle, right = st.columns(screen.COLUMNS, gap=None)

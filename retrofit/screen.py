@@ -23,9 +23,9 @@ from shapely.geometry import shape
 from shapely.ops import polylabel
 from sqlalchemy.engine import Engine
 
-from . import db, fmt
-from .charts import DARK, FLAG_LABELS, Theme
-from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, find_measure, measure_keys
+from . import charts, db, fmt
+from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
+from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
 
@@ -762,6 +762,24 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
             marker=dict(line=dict(color=ACCENT, width=max(3, round(theme.base_font / 4)))), hoverinfo="skip",
             name="spotlight"))
     return fig
+
+
+def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewport: Viewport,
+                  highlight: Sequence[str], geojson: dict) -> tuple[go.Figure, go.Figure]:
+    """The ranking and the map of `measure` (a ranked measure table of every county) for this
+    viewport, the `highlight` counties (names) outlined on both."""
+    theme = build_theme(viewport)
+    height = compute_slot_px(viewport, MAIN_U)
+    name = f"{PROGRAMS[measure.program]}{measure.label}"
+    ranking = charts.build_ranking_figure(table, measure, meta, title=f"各县区{name}排名", theme=theme,
+                                          height=height)
+    ranking = highlight_ranking(fit_figure(ranking, viewport, meta.footer), highlight, theme)
+    county_map = charts.build_choropleth_figure(table, measure, meta, title=f"各县区{name}分布", theme=theme,
+                                                height=height)
+    adcodes = table.loc[table["county"].isin(highlight), "adcode"].tolist()
+    county_map = fit_map(fit_figure(county_map, viewport, meta.footer), compute_bounds(geojson), height,
+                         compute_column_px(viewport)[1], highlight=adcodes, geojson=geojson, theme=theme)
+    return ranking, county_map
 
 
 def compute_column_px(viewport: Viewport) -> list[int]:

@@ -41,6 +41,14 @@ def open_screen(page, url: str) -> None:
     wait_until_settled(page)
     page.wait_for_selector(".st-key-screen-ranking svg.main-svg", timeout=30_000)
     page.wait_for_selector(".st-key-screen-map canvas", timeout=30_000)
+    # The first run draws for 1920×1080; the browser then reports its size and the charts are
+    # drawn again for it: wait until they fill their slots.
+    page.wait_for_function("""() => ['ranking', 'map'].every(name => {
+        const slot = document.querySelector('.st-key-screen-' + name);
+        const chart = slot && slot.querySelector('.js-plotly-plot');
+        return chart && chart.getBoundingClientRect().height >= slot.getBoundingClientRect().height - 2; })""",
+                           timeout=30_000)
+    wait_until_settled(page)
     page.wait_for_timeout(1000)  # the charts fade in
 
 

@@ -463,3 +463,13 @@ def test_the_map_keeps_its_traces_between_city_view_and_spotlight():
         fig = screen.fit_map(fig, BOUNDS, 640, 630, highlight=highlight, geojson=boundaries, theme=theme)
         shapes.append([t.type for t in fig.data])
     assert shapes[0] == shapes[1]
+
+
+def test_both_figures_are_built_for_the_wall_with_the_spotlight_outlined_on_each():
+    measure = find_measure(HEATING, "completion_rate")
+    ranking, county_map = screen.build_figures(_ranking_table(), measure, META, UHD, ("太白县",), load_boundaries())
+    height = screen.compute_slot_px(UHD, screen.MAIN_U)
+    assert ranking.layout.height == county_map.layout.height == height
+    assert ranking.layout.title.text == "各县区清洁取暖完成率排名" and county_map.layout.title.font.size == 52
+    assert list(county_map.data[-1].locations) == ["610331"]
+    assert dict(zip(ranking.data[0].y, ranking.data[0].marker.line.width, strict=True))["太白县"] > 0
