@@ -12,6 +12,7 @@ All numbers come from `report` / `notice` and are formatted by `fmt`, as on scre
 import html
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -641,6 +642,13 @@ def build_pdf(content: PackContent) -> bytes:
     if chromium is None:
         raise exports.ExportUnavailable("未找到 Chromium,无法生成 PDF;请安装 chromium 和 fonts-noto-cjk,"
                                         "或导出 DOCX 后在 Word/WPS 中另存为 PDF")
+    # Playwright's sync API refuses a thread whose asyncio loop is running (a web server's, or
+    # another Playwright session's); a worker thread of our own never has one.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(_print_pdf, chromium, build_notice_html(content)).result()
+
+
+def _print_pdf(chromium: str, html: str) -> bytes:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -649,7 +657,7 @@ def build_pdf(content: PackContent) -> bytes:
             "--disable-sync", "--no-first-run"])
         try:
             page = browser.new_page()
-            page.set_content(build_notice_html(content), wait_until="load")
+            page.set_content(html, wait_until="load")
             page.evaluate("document.fonts.ready")
             return page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
                             display_header_footer=True, header_template="<span></span>",
