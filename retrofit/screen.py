@@ -682,7 +682,8 @@ def highlight_ranking(fig: go.Figure, counties: Sequence[str], theme: Theme) -> 
         return fig
     bars = fig.data[0]
     axis_max = max([x for x in bars.x if x is not None] + [100.0]) * (1 + LABEL_SHARE + 0.05)
-    fig.update_xaxes(range=[0, axis_max], tickvals=list(range(0, 101, 20)))  # the room past 100% is for labels
+    ticks = list(range(0, 101, 20))  # the room past 100% is for labels, not for a tick
+    fig.update_xaxes(range=[0, axis_max], tickvals=ticks, ticktext=[fmt.format_percent(t / 100, 0) for t in ticks])
     bars.textposition = place_value_labels(list(bars.x), target, axis_max)
     if not counties:
         return fig

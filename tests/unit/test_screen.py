@@ -445,6 +445,7 @@ def test_the_spotlighted_bar_is_outlined_and_a_zero_bar_keeps_its_label():
     positions = dict(zip(bars.y, bars.textposition, strict=True))
     assert widths["陇县"] > 0 and widths["渭滨区"] == 0
     assert positions["太白县"] == "outside" and positions["渭滨区"] == "inside"
+    assert list(fig.layout.xaxis.ticktext) == ["0%", "20%", "40%", "60%", "80%", "100%"]
     assert any("陇县" in t and screen.ACCENT in t for t in fig.layout.yaxis.ticktext)
 
 
