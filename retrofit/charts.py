@@ -94,30 +94,53 @@ def blank_map_style(background: str) -> dict:
             "layers": [{"id": "background", "type": "background", "paint": {"background-color": colour}}]}
 
 
+# A value label ('98.2%') takes about this share of the ranking's value axis.
+LABEL_SHARE = 0.17
+
+
+def place_value_labels(values: list[float | None], target: float | None, axis_max: float) -> list[str]:
+    """Where each bar's value label goes: inside the bar's end, unless the bar is too short to
+    hold it or the target line would cross it there; then just past the bar's end."""
+    width = LABEL_SHARE * axis_max
+    places = []
+    for value in values:
+        if value is None:
+            places.append("none")
+            continue
+        crossed = target is not None and value - width <= target <= value
+        places.append("inside" if value >= width and not crossed else "outside")
+    return places
+
+
 def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, title: str | None = None,
                          theme: Theme = LIGHT, height: int | None = None) -> go.Figure:
-    """Counties as horizontal bars, best on top, coloured by flag, value labelled, with the
-    target line (half-time line or fixed target) drawn across. `table` is a ranked measure table."""
+    """Counties as horizontal bars, best on top, coloured by flag, value labelled (clear of the
+    target line), with the target line (half-time line or fixed target) drawn across.
+    `table` is a ranked measure table."""
     ranked = table.iloc[::-1]  # plotly draws the first category at the bottom
     values = [None if pd.isna(v) else float(v) * 100 for v in ranked["value"]]
+    targets = table["target"].dropna()
+    target = float(targets.iloc[0]) * 100 if len(targets) else None
+    # Room past the longest bar (at least 100%) for a label outside it.
+    axis_max = max([v for v in values if v is not None] + [100.0]) * (1 + LABEL_SHARE + 0.05)
     fig = go.Figure(go.Bar(
         x=values, y=ranked["county"], orientation="h", customdata=ranked[["county"]].to_numpy(),
         marker_color=[FLAG_COLOURS[f] for f in ranked["flag"]], text=_percent_labels(ranked),
-        # Inside the bar end where it fits, so labels never collide with the target line.
-        textposition="auto", insidetextanchor="end", cliponaxis=False,
+        textposition=place_value_labels(values, target, axis_max), insidetextanchor="end", cliponaxis=False,
         insidetextfont=dict(size=theme.base_font, color="#ffffff"),
         outsidetextfont=dict(size=theme.base_font, color=theme.text),
         hovertext=[f"{c}:{fmt.format_count(n, measure.unit)} / {fmt.format_count(d, measure.unit)}"
                    for c, n, d in zip(ranked["county"], ranked["numerator"], ranked["denominator"])],
         hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
-    target = table["target"].dropna()
-    if len(target):
-        x = float(target.iloc[0]) * 100
-        fig.add_vline(x=x, line=dict(color=theme.text, dash="dash", width=2))
-        fig.add_annotation(x=x, y=1.0, yref="paper", yanchor="bottom", text=_target_label(measure, target.iloc[0]),
-                           showarrow=False, font=dict(size=theme.base_font - 1, color=theme.text))
-    top = max([v for v in values if v is not None] + [100.0])
-    fig.update_xaxes(range=[0, top * 1.12], ticksuffix="%", showgrid=True)
+    if target is not None:
+        fig.add_vline(x=target, line=dict(color=theme.text, dash="dash", width=2))
+        # The label ends at the line, so it never runs off the right edge.
+        fig.add_annotation(x=target, y=1.0, yref="paper", yanchor="bottom", xanchor="right",
+                           text=_target_label(measure, targets.iloc[0]), showarrow=False,
+                           font=dict(size=theme.base_font - 1, color=theme.text))
+    ticks = list(range(0, 101, 20))  # the room past 100% is for labels, not for a tick
+    fig.update_xaxes(range=[0, axis_max], tickvals=ticks, ticktext=[fmt.format_percent(t / 100, 0) for t in ticks],
+                     showgrid=True)
     fig.update_yaxes(automargin=True, tickfont=dict(size=theme.base_font))
     fig.update_layout(bargap=0.28)
     return _layout(fig, title or f"各县区{measure.label}排名", "%", meta, theme, height or 80 + 34 * len(table) + 90)

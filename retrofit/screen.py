@@ -651,42 +651,11 @@ def fit_figure(fig: go.Figure, viewport: Viewport, footer: str = "") -> go.Figur
     return fig
 
 
-# A value label ('98.2%') takes about this share of the ranking's value axis.
-LABEL_SHARE = 0.17
-
-
-def place_value_labels(values: Sequence[float | None], target: float | None, axis_max: float) -> list[str]:
-    """Where each bar's value label goes: inside the bar's end, unless the bar is too short to
-    hold it or the target line would cross it there; then just past the bar's end."""
-    width = LABEL_SHARE * axis_max
-    places = []
-    for value in values:
-        if value is None:
-            places.append("none")
-            continue
-        crossed = target is not None and value - width <= target <= value
-        places.append("inside" if value >= width and not crossed else "outside")
-    return places
-
-
 def highlight_ranking(fig: go.Figure, counties: Sequence[str], theme: Theme) -> go.Figure:
-    """Outline the bars of `counties` (the spotlight or the counties chosen) and bold their names.
-    Value labels stay clear of the target line (and the axis makes room for those outside), and
-    the target line's label ends at the line, so it never runs off the right edge."""
-    target = None
-    for annotation in fig.layout.annotations:
-        if annotation.yref == "paper" and annotation.xref in (None, "x"):
-            annotation.xanchor = "right"
-            target = annotation.x
-    if not fig.data:
+    """Outline the bars of `counties` (the spotlight or the counties chosen) and bold their names."""
+    if not fig.data or not counties:
         return fig
     bars = fig.data[0]
-    axis_max = max([x for x in bars.x if x is not None] + [100.0]) * (1 + LABEL_SHARE + 0.05)
-    ticks = list(range(0, 101, 20))  # the room past 100% is for labels, not for a tick
-    fig.update_xaxes(range=[0, axis_max], tickvals=ticks, ticktext=[fmt.format_percent(t / 100, 0) for t in ticks])
-    bars.textposition = place_value_labels(list(bars.x), target, axis_max)
-    if not counties:
-        return fig
     names = list(bars.y)
     width = max(2, round(theme.base_font / 5))
     bars.marker.line = dict(color=[ACCENT if n in counties else "rgba(0,0,0,0)" for n in names],

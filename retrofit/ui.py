@@ -1,6 +1,7 @@
 """Streamlit glue, and the only module of `retrofit` that imports streamlit: the cached engine
 and results, the filters every page shares, and the few widgets all pages use alike."""
 import importlib
+from urllib.parse import urlencode
 from dataclasses import dataclass
 from datetime import date
 
@@ -155,7 +156,9 @@ def render_header(title: str) -> None:
         st.markdown(f"数据截至 **{fmt.format_date(f.scope.as_of)}** · {f.scope.plan_year}年度 · "
                     f"范围:**{f.place}**{previous}{demo_mark}")
     with right:
-        st.page_link("pages/screen.py", label="投屏", icon=":material/cast:", query_params=screen_params())
+        # A new browser tab (a fresh session) for the wall: the current filters travel in the link,
+        # and no sidebar widget of this session can take them back off the URL.
+        st.link_button("投屏", "screen?" + urlencode(screen_params(), doseq=True), icon=":material/cast:")
 
 
 def screen_params() -> dict:
