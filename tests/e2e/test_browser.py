@@ -127,14 +127,3 @@ def test_drilling_down_to_a_village_masks_household_names(page, app_url):
     assert page.get_by_text(re.compile(r"户\)$")).count() >= 1  # the village heading with its household count
     screenshot(page, "village-drill-down")
 
-
-def test_the_screen_link_opens_the_wall_with_the_current_filters(page, app_url):
-    _open(page, f"{app_url}/overview?county=陇县&as_of=2026-10-30")
-    with page.context.expect_page() as opened:
-        page.get_by_role("link", name="投屏").click()
-    wall = opened.value
-    wall.wait_for_load_state("domcontentloaded")
-    wait_until_settled(wall)
-    assert "/screen?" in wall.url and "county=" in wall.url and "as_of=2026-10-30" in wall.url
-    assert wall.get_by_text("2026年10月30日").count() >= 1
-    assert wall.locator(ERRORS).count() == 0

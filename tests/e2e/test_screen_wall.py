@@ -180,7 +180,9 @@ def test_invalid_parameters_fall_back_to_the_defaults_and_say_so_discreetly(page
 def test_the_screen_link_on_the_overview_opens_the_wall_with_its_filters(page, app_url, demo_engine):
     page.goto(f"{app_url}/overview?county=陇县&as_of=2026-10-30", wait_until="domcontentloaded")
     wait_until_settled(page)
-    page.get_by_role("link", name="投屏").click()
+    with page.context.expect_page() as opened:  # the wall opens in a new tab
+        page.get_by_role("link", name="投屏").click()
+    page = opened.value
     page.wait_for_url(re.compile(r"/screen\?"), timeout=30_000)
     page.wait_for_selector(".scr-header", timeout=60_000)
     wait_until_settled(page)
