@@ -41,7 +41,8 @@ with progress_tab:
     with right:
         ranking = ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous)
         st.markdown("**完成率排名(通气通电 ÷ 计划含结转)**")
-        ui.render_table(tables.build_ranking_table(ranking, "完成率", "户"), flags=True)
+        ui.render_table(tables.build_ranking_table(ranking, "完成率", "户"), "清洁取暖完成率排名", "heating_ranking",
+                        flags=True)
 
 with routes_tab:
     mix = ui.cached(queries.load_route_mix, year, as_of, counties)
@@ -51,28 +52,30 @@ with routes_tab:
     economics = compute_route_economics(mix)
     ui.render_chart(charts.build_economics_figure(economics, meta, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN),
                     "economics")
-    ui.render_table(tables.build_economics_table(economics, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN))
+    ui.render_table(tables.build_economics_table(economics, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN),
+                    "分技术路线户均经济账", "economics_table")
 
 with procurement_tab:
     procurement = ui.cached(queries.load_procurement, year, as_of, counties)
     st.markdown("**各县区设备招标采购环节**(实施方案下发 → 供应商报名 → 招标入库 → 供货安装)")
-    ui.render_table(tables.build_procurement_table(procurement), late_column="当前环节",
+    ui.render_table(tables.build_procurement_table(procurement), "各县区设备招标采购环节", "procurement_table",
+                    late_column="当前环节",
                     late_values=("实施方案未下发",))
 
 with villages_tab:
     villages = ui.cached(queries.load_village_progress, year, as_of, counties, f.routes)
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
-    view = tables.build_village_table(villages)
+    target = ui.cached(report.compute_measure_table, HEATING, "completion_rate", f.scope)["target"].iloc[0]
+    view = tables.build_village_table(villages, target)
     if query.strip():
         view = view[view[["县区", "乡镇", "村"]].astype(str).agg(" ".join, axis=1).str.contains(query.strip(), regex=False)]
     view = view.reset_index(drop=True)
-    st.caption(f"共 {len(view)} 个村;点选一行查看该村农户(个人信息已脱敏)。")
-    picked = st.dataframe(view, hide_index=True, on_select="rerun", selection_mode="single-row", key="village_table",
-                          column_config={"完成率(%)": st.column_config.ProgressColumn(format="%.1f%%", min_value=0,
-                                                                                    max_value=100)})
+    st.caption(f"共 {len(view)} 个村;标识为完成率对照时间进度线。点选一行查看该村农户(个人信息已脱敏)。")
+    picked = ui.render_table(view, "各村清洁取暖进度", "village_table", flags=True, on_select="rerun",
+                             selection_mode="single-row")
     rows = picked.selection.rows if picked else []
     if rows:
         village = view.iloc[rows[0]]
         households = ui.cached(queries.load_village_households, village["村编码"], year)
         st.subheader(f"{village['县区']} · {village['乡镇']} · {village['村']}({len(households)}户)")
-        ui.render_table(tables.build_household_table(households))
+        ui.render_table(tables.build_household_table(households), f"{village['村']}农户明细", "household_table")

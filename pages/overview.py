@@ -1,7 +1,7 @@
 """总览: headline figures of both programs, the county ranking, a map, laggards and supervision."""
 import streamlit as st
 
-from retrofit import fmt, maps, report, tables, ui
+from retrofit import charts, fmt, maps, report, tables, ui
 from retrofit.measures import find_measure
 from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
 
@@ -38,14 +38,15 @@ with left:
         ranking = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
         shown = tables.build_compact_ranking_table(ranking)
         st.markdown(f"**{PROGRAMS[program]} · {measure.label}**")
-        ui.render_table(shown, flags=True)
+        ui.render_table(shown, f"{PROGRAMS[program]}{measure.label}排名", f"overview_ranking_{program}", flags=True)
 with right:
     st.subheader("县区分布")
     program = st.segmented_control("地图指标", list(RANKED), format_func=lambda p: f"{PROGRAMS[p]}{find_measure(p, RANKED[p]).label}",
                                    default=HEATING, key="overview_map", label_visibility="collapsed") or HEATING
     table = ui.cached(report.rank_measure, program, RANKED[program], f.scope, f.previous)
-    ui.render_deck(maps.build_county_deck(table, find_measure(program, RANKED[program]), zoom=7.6),
-                   key="overview_map_deck", height=620)
+    measure = find_measure(program, RANKED[program])
+    ui.render_deck(maps.build_county_deck(table, measure, zoom=7.6), key="overview_map_deck", height=620,
+                   export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()))
     st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
 lag_col, sup_col = st.columns(2)
@@ -55,15 +56,16 @@ with lag_col:
     if laggards.empty:
         st.success("所有县区均未落后目标线超过阈值。")
     else:
-        ui.render_table(tables.build_laggard_table(laggards))
+        ui.render_table(tables.build_laggard_table(laggards), "落后县区", "laggards_table")
     retained = ui.cached(report.compute_retained_funds, f.scope)
     flagged = retained[retained["flagged"]]
     if not flagged.empty:
         st.markdown(f"**资金留置**(往年资金未拨付,或下达后长期未拨付):合计 **:red[{fmt.format_yuan(flagged['retained_yuan'].sum())}]**")
-        ui.render_table(tables.build_retained_table(flagged)[["县区", "工作", "年度", "资金来源", "未拨付(万元)", "已下达天数"]])
+        ui.render_table(tables.build_retained_table(flagged)[["县区", "工作", "年度", "资金来源", "未拨付(万元)", "已下达天数"]],
+                        "资金留置", "retained_table")
 with sup_col:
     st.subheader("督办事项")
     items = ui.cached(report.compute_supervision, f.scope)
     open_items = items[items["status"] != "已销号"]
     st.markdown(f"在办 **{len(open_items)}** 项,其中逾期未销号 **:red[{(items['status'] == '逾期未销号').sum()}]** 项")
-    ui.render_table(tables.build_supervision_table(open_items))
+    ui.render_table(tables.build_supervision_table(open_items), "在办督办事项", "supervision_table")

@@ -39,7 +39,8 @@ with money_tab:
     with right:
         ranking = ui.cached(report.rank_measure, RENOVATION, "investment_rate", f.scope, f.previous)
         st.markdown("**投资完成率排名**")
-        ui.render_table(tables.build_ranking_table(ranking, "投资完成率", "元"), flags=True)
+        ui.render_table(tables.build_ranking_table(ranking, "投资完成率", "元"), "老旧小区改造投资完成率排名",
+                        "investment_ranking", flags=True)
 
 with funds_tab:
     allocations = ui.cached(queries.load_allocations, f.scope.as_of, RENOVATION, f.scope.counties)
@@ -54,15 +55,15 @@ with funds_tab:
                         clickable=True)
     st.markdown(f"**资金留置明细**(已下达未拨付,截至{fmt.format_date(f.scope.as_of)};"
                 f"往年资金或下达超过期限仍未拨付的标红)")
-    ui.render_table(tables.build_retained_table(retained), flags=True)
+    ui.render_table(tables.build_retained_table(retained), "资金留置明细", "retained_detail", flags=True)
 
 with list_tab:
     communities = ui.cached(report.compute_communities, f.scope, f.stages)
     query = st.text_input("搜索小区、街道或县区", placeholder="例如:家属院 / 经二路 / 凤翔区")
     view = tables.build_community_table(communities, query)
     st.caption(f"共 {len(view)} 个小区;红色为已过计划日期仍未完成的阶段。点选一行查看阶段详情。")
-    picked = ui.render_table(view, late_column="逾期阶段", on_select="rerun", selection_mode="single-row",
-                             key="community_table",
+    picked = ui.render_table(view, f"{f.scope.plan_year}年度改造小区清单", "community_table", late_column="逾期阶段",
+                             on_select="rerun", selection_mode="single-row",
                              column_config={"计划投资(万元)": st.column_config.NumberColumn(format="%.2f")})
     rows = picked.selection.rows if picked else []
     if rows:
@@ -72,4 +73,4 @@ with list_tab:
         with left:
             ui.render_chart(charts.build_stage_timeline_figure(community, STAGES, meta), "community_timeline")
         with right:
-            ui.render_table(tables.build_community_facts(community))
+            ui.render_table(tables.build_community_facts(community), f"{community['name']}基本情况", "community_facts")

@@ -7,7 +7,7 @@ users sort (communities, villages, households) keep numbers as numbers, units in
 import pandas as pd
 
 from . import fmt
-from .measures import FLAG_LABELS_SHORT
+from .measures import FLAG_LABELS_SHORT, compute_flag, compute_gap_pp
 from .vocab import MILESTONES, PROCUREMENT_STEPS, PROGRAMS
 
 FLAG_COLUMN = "标识"
@@ -117,8 +117,9 @@ def build_community_facts(community: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(facts, columns=["项目", "内容"])
 
 
-def build_village_table(villages: pd.DataFrame) -> pd.DataFrame:
-    """One row per village with households in the year's task and their milestones."""
+def build_village_table(villages: pd.DataFrame, target: float | None = None) -> pd.DataFrame:
+    """One row per village with households in the year's task, their milestones, and the flag
+    of its completion against `target` (the heating time line)."""
     table = pd.DataFrame({
         "村编码": villages["village_code"], "县区": villages["county"], "乡镇": villages["township"],
         "村": villages["village"], "任务户数": villages["task_households"], "其中结转": villages["carried_households"],
@@ -129,6 +130,8 @@ def build_village_table(villages: pd.DataFrame) -> pd.DataFrame:
                                                                  villages["task_households"])]
     table["闲置"] = villages["idle_households"]
     table["取消"] = villages["cancelled_households"]
+    table[FLAG_COLUMN] = [FLAG_LABELS_SHORT[compute_flag(compute_gap_pp(c / t if t else None, target))]
+                          for c, t in zip(villages["connected_households"], villages["task_households"])]
     return table
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 
-from . import db, demo, fmt, queries
+from . import db, demo, exports, fmt, queries
 from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
@@ -171,8 +171,9 @@ def screen_params() -> dict:
 
 
 def render_chart(fig: go.Figure, key: str, clickable: bool = False) -> None:
-    """A plotly chart; its camera button saves a PNG at print resolution. When `clickable`,
-    clicking a county filters every page to it."""
+    """A plotly chart with PNG (print resolution) / SVG / PDF downloads made on the server when
+    clicked. The chart's own camera button still saves a PNG in the browser. When
+    `clickable`, clicking a county filters every page to it."""
     config = {"displaylogo": False,
               "toImageButtonOptions": {"format": "png", "scale": 3, "filename": key},
               "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
@@ -181,6 +182,39 @@ def render_chart(fig: go.Figure, key: str, clickable: bool = False) -> None:
                         selection_mode="points")
     else:
         st.plotly_chart(fig, key=key, config=config)
+    render_figure_downloads(fig, key)
+
+
+def _file_stem(title: str) -> str:
+    """A file name from a title and the as-of date: '各县区完成率排名_2026-11-20'."""
+    clean = "".join(ch for ch in title if ch not in '\\/:*?"<>|').strip() or "图表"
+    return f"{clean}_{filters().scope.as_of.isoformat()}"
+
+
+def render_figure_downloads(fig: go.Figure, key: str) -> None:
+    """PNG / SVG / PDF of the figure, rendered by kaleido only when a button is clicked."""
+    stem = _file_stem(fig.layout.title.text or key)
+    with st.container(horizontal=True, key=f"{key}_downloads", gap="small"):
+        if exports.find_chromium() is None:
+            st.caption(exports.NO_CHROMIUM)
+            return
+        for fmt_ in exports.FIGURE_FORMATS:
+            st.download_button(fmt_.upper(), data=lambda f=fmt_: exports.build_figure_bytes(fig, f, scale=3),
+                               file_name=f"{stem}.{fmt_}", mime=exports.FIGURE_MIME[fmt_], on_click="ignore",
+                               type="tertiary", icon=":material/download:", key=f"{key}_{fmt_}",
+                               help=f"下载{fmt_.upper()}(含标题、单位、数据截至日期与来源)")
+
+
+def render_table_downloads(table: pd.DataFrame, title: str, key: str) -> None:
+    """XLSX (formatted, flags coloured) and CSV (UTF-8 with BOM for Excel/WPS) of the table."""
+    stem, meta = _file_stem(title), chart_meta()  # read here: the download callables run off the script thread
+    with st.container(horizontal=True, key=f"{key}_downloads", gap="small"):
+        st.download_button("XLSX", data=lambda: exports.build_table_xlsx({title: table}, title, meta),
+                           file_name=f"{stem}.xlsx", mime=exports.XLSX_MIME, on_click="ignore", type="tertiary",
+                           icon=":material/download:", key=f"{key}_xlsx")
+        st.download_button("CSV", data=lambda: exports.build_table_csv(table), file_name=f"{stem}.csv",
+                           mime=exports.CSV_MIME, on_click="ignore", type="tertiary", icon=":material/download:",
+                           key=f"{key}_csv")
 
 
 def style_flags(frame: pd.DataFrame, column: str = "标识"):
@@ -212,11 +246,12 @@ def hide_chrome() -> None:
 ROW_PX, HEADER_PX, MAX_FULL_ROWS = 35, 36, 16
 
 
-def render_table(table: pd.DataFrame, flags: bool = False, late_column: str | None = None,
+def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False, late_column: str | None = None,
                  late_values: tuple | None = None, **kwargs):
-    """A table without index; short tables show every row (no inner scrollbar). With `flags`
-    the 标识 column is coloured; with `late_column` its cells are written red when non-empty
-    (or when among `late_values`). Extra keyword arguments go to st.dataframe."""
+    """A table without index, with XLSX / CSV downloads named after `title`. Short tables show
+    every row (no inner scrollbar). With `flags` the 标识 column is coloured; with `late_column`
+    its cells are written red when non-empty (or when among `late_values`). Extra keyword
+    arguments go to st.dataframe."""
     height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
     data = style_flags(table) if flags else table.style
     decimals = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
@@ -225,7 +260,9 @@ def render_table(table: pd.DataFrame, flags: bool = False, late_column: str | No
         late = (lambda v: v in late_values) if late_values else bool
         data = data.map(lambda v: f"color: {FLAG_COLOURS['red']}; font-weight: 600" if late(v) else "",
                         subset=[late_column])
-    return st.dataframe(data, hide_index=True, height=kwargs.pop("height", height), **kwargs)
+    shown = st.dataframe(data, hide_index=True, height=kwargs.pop("height", height), key=key, **kwargs)
+    render_table_downloads(table, title, key)
+    return shown
 
 
 def url_choice(name: str, options: list[str], default: str) -> str:
@@ -241,7 +278,10 @@ def remember_choice(name: str, value: str) -> None:
         st.query_params[name] = value
 
 
-def render_deck(deck, key: str, height: int = 720) -> None:
-    """A pydeck map; clicking a county (or a point in it) filters every page to that county."""
+def render_deck(deck, key: str, height: int = 720, export_figure: go.Figure | None = None) -> None:
+    """A pydeck map; clicking a county (or a point in it) filters every page to that county.
+    `export_figure` (the same counties as a plotly map) is what its downloads contain."""
     st.pydeck_chart(deck, key=key, on_select=lambda: select_county(key), selection_mode="single-object",
                     height=height)
+    if export_figure is not None:
+        render_figure_downloads(export_figure, key)

@@ -1,9 +1,16 @@
 """The dashboard in a real Chromium: deep links, the sidebar filter surviving page switches,
 charts drawn, no error shown."""
+import io
 import re
+from pathlib import Path
 
+import openpyxl
 from conftest import screenshot, wait_until_settled
+from PIL import Image
 from playwright.sync_api import TimeoutError
+
+from retrofit import report
+from retrofit.demo import DEMO_DATA_DATE
 
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 CHARTS = "svg.main-svg, canvas"
@@ -27,7 +34,7 @@ def test_deep_link_with_filters_survives_switching_pages_in_the_sidebar(page, ap
     _open(page, f"{app_url}/ranking?county=陇县&county=麟游县&as_of=2026-10-30&program=heating&measure=completion_rate")
     assert page.get_by_text("范围:陇县、麟游县").count() == 1
     assert page.locator(ERRORS).count() == 0
-    assert page.locator(CHARTS).count() > 0
+    page.locator(CHARTS).first.wait_for(timeout=15_000)  # charts draw just after the script ends
     screenshot(page, "ranking-deep-link")
 
     _sidebar_link(page, "清洁取暖").click()
@@ -36,7 +43,7 @@ def test_deep_link_with_filters_survives_switching_pages_in_the_sidebar(page, ap
     assert "county=" in page.url and "as_of=2026-10-30" in page.url
     assert page.get_by_text("数据截至 2026年10月30日").count() == 1
     assert page.get_by_text("范围:陇县、麟游县").count() == 1
-    assert page.locator(CHARTS).count() > 0
+    page.locator(CHARTS).first.wait_for(timeout=15_000)  # charts draw just after the script ends
     assert page.locator(ERRORS).count() == 0
     screenshot(page, "heating-after-switch")
 
@@ -127,3 +134,27 @@ def test_drilling_down_to_a_village_masks_household_names(page, app_url):
     assert page.get_by_text(re.compile(r"户\)$")).count() >= 1  # the village heading with its household count
     screenshot(page, "village-drill-down")
 
+
+
+def _download(page, key: str, label: str) -> bytes:
+    with page.expect_download(timeout=60_000) as done:
+        page.locator(f".st-key-{key}_downloads").get_by_role("button", name=label).click()
+    return Path(done.value.path()).read_bytes()
+
+
+def test_a_chart_downloads_as_print_resolution_png_svg_and_pdf(page, app_url):
+    _open(page, f"{app_url}/ranking?program=heating&measure=completion_rate")
+    png = Image.open(io.BytesIO(_download(page, "ranking_bars", "PNG")))
+    assert png.width >= 3 * 900  # scale 3 of the figure's width
+    assert b"<svg" in _download(page, "ranking_bars", "SVG")[:2000]
+    assert _download(page, "ranking_bars", "PDF").startswith(b"%PDF")
+
+
+def test_a_table_downloads_as_xlsx_and_csv_with_the_shown_ranking(page, app_url, demo_engine):
+    _open(page, f"{app_url}/ranking?program=heating&measure=completion_rate")
+    expected = report.rank_measure(demo_engine, "heating", "completion_rate", report.Scope(DEMO_DATA_DATE))
+    sheet = openpyxl.load_workbook(io.BytesIO(_download(page, "ranking_table", "XLSX"))).active
+    counties = [row[1] for row in sheet.iter_rows(values_only=True) if row[1] in set(expected["county"])]
+    assert counties == expected["county"].tolist()
+    csv = _download(page, "ranking_table", "CSV")
+    assert csv.startswith("\ufeff".encode()) and "千阳县" in csv.decode("utf-8-sig")
