@@ -254,8 +254,11 @@ def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False,
     arguments go to st.dataframe."""
     height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
     data = style_flags(table) if flags else table.style
+    # A Styler would show six digits: percentages get one decimal, 万元 and averages two.
     decimals = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
-    data = data.format("{:,.2f}", subset=decimals, na_rep="—")  # 万元 and averages; a Styler shows 6 digits
+    percents = [c for c in decimals if c.endswith("(%)")]
+    data = data.format("{:.1f}", subset=percents, na_rep="—")
+    data = data.format("{:,.2f}", subset=[c for c in decimals if c not in percents], na_rep="—")
     if late_column:
         late = (lambda v: v in late_values) if late_values else bool
         data = data.map(lambda v: f"color: {FLAG_COLOURS['red']}; font-weight: 600" if late(v) else "",
