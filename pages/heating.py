@@ -4,19 +4,16 @@ import streamlit as st
 
 from retrofit import charts, fmt, queries, report, tables, ui
 from retrofit.measures import compute_route_economics, compute_step_buckets
+from retrofit.settings import INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN
 from retrofit.vocab import HEATING, MILESTONE_STANDING, MILESTONES, NO_MILESTONE, ROUTES
-
-# The widely cited target for rural heating: about 10,000 yuan initial investment and about
-# 1,000 yuan running cost per household and heating season (DOMAIN.md).
-INVEST_REFERENCE_YUAN = 10_000
-RUNNING_REFERENCE_YUAN = 1_000
 
 f = ui.filters()
 ui.render_header("冬季清洁取暖")
 meta = ui.chart_meta()
 year, as_of, counties = f.scope.plan_year, f.scope.as_of, f.scope.counties
+ui.require_plan(HEATING)
 progress = ui.cached(queries.load_heating_progress, year, as_of, counties)
-totals = progress.sum(numeric_only=True)
+totals = ui.totals(HEATING)
 
 cols = st.columns(5)
 cols[0].metric(f"{year}年计划改造", fmt.format_households(totals["target_households"]), border=True)
@@ -45,9 +42,7 @@ with progress_tab:
                         flags=True)
 
 with routes_tab:
-    mix = ui.cached(queries.load_route_mix, year, as_of, counties)
-    if f.routes:
-        mix = mix[mix["route"].isin(f.routes)]
+    mix = ui.cached(queries.load_route_mix, year, as_of, counties, f.routes)
     ui.render_chart(charts.build_route_mix_figure(mix, list(ROUTES), meta), "route_mix", clickable=True)
     economics = compute_route_economics(mix)
     ui.render_chart(charts.build_economics_figure(economics, meta, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN),
@@ -65,17 +60,15 @@ with procurement_tab:
 with villages_tab:
     villages = ui.cached(queries.load_village_progress, year, as_of, counties, f.routes)
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
-    target = ui.cached(report.compute_measure_table, HEATING, "completion_rate", f.scope)["target"].iloc[0]
-    view = tables.build_village_table(villages, target)
-    if query.strip():
-        view = view[view[["县区", "乡镇", "村"]].astype(str).agg(" ".join, axis=1).str.contains(query.strip(), regex=False)]
-    view = view.reset_index(drop=True)
+    target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
+    view = tables.build_village_table(villages, target, query)
     st.caption(f"共 {len(view)} 个村;标识为完成率对照时间进度线。点选一行查看该村农户(个人信息已脱敏)。")
-    picked = ui.render_table(view, "各村清洁取暖进度", "village_table", flags=True, on_select="rerun",
-                             selection_mode="single-row")
+    with st.container(key="village_list"):
+        picked = ui.render_table(view, "各村清洁取暖进度", ui.selection_key("village_table", f, query), flags=True,
+                                 on_select="rerun", selection_mode="single-row")
     rows = picked.selection.rows if picked else []
     if rows:
         village = view.iloc[rows[0]]
-        households = ui.cached(queries.load_village_households, village["村编码"], year)
+        households = ui.cached(queries.load_village_households, village["村编码"], year, as_of, f.routes)
         st.subheader(f"{village['县区']} · {village['乡镇']} · {village['村']}({len(households)}户)")
         ui.render_table(tables.build_household_table(households), f"{village['村']}农户明细", "household_table")

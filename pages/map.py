@@ -4,7 +4,7 @@ import streamlit as st
 
 from retrofit import charts, maps, queries, report, ui
 from retrofit.measures import find_measure, measure_keys
-from retrofit.vocab import HEATING, PROGRAMS
+from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
 
 f = ui.filters()
 ui.render_header("地图")
@@ -17,21 +17,23 @@ with middle:
     keys = measure_keys(program)
     key = st.selectbox("县区着色指标", keys, index=keys.index(ui.url_choice("measure", keys, keys[0])),
                        format_func=lambda k: find_measure(program, k).label, key=f"map_measure_{program}")
+POINTS = {HEATING: "农村清洁取暖(村)", RENOVATION: "老旧小区(小区)"}
 with right:
-    points = st.pills("点位", ["农村清洁取暖(村)", "老旧小区(小区)"], selection_mode="multi",
-                      default=["农村清洁取暖(村)", "老旧小区(小区)"])
+    # By default the points of the program the counties are coloured by.
+    points = st.pills("点位", list(POINTS.values()), selection_mode="multi", default=[POINTS[program]],
+                      key=f"map_points_{program}")
 ui.remember_choice("program", program)
 ui.remember_choice("measure", key)
 
 measure = find_measure(program, key)
 table = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
 villages = communities = None
-if "农村清洁取暖(村)" in points:
+if POINTS[HEATING] in points:
     rows = ui.cached(queries.load_village_progress, f.scope.plan_year, f.scope.as_of, f.scope.counties, f.routes)
-    target = ui.cached(report.compute_measure_table, HEATING, "completion_rate", f.scope)["target"].iloc[0]
-    villages = maps.village_points(rows, target)
-if "老旧小区(小区)" in points:
-    communities = maps.community_points(ui.cached(report.compute_communities, f.scope, f.stages))
+    target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
+    villages = maps.build_village_points(rows, target)
+if POINTS[RENOVATION] in points:
+    communities = maps.build_community_points(ui.cached(report.compute_communities, f.scope, f.stages))
 
 ui.render_deck(maps.build_county_deck(table, measure, villages, communities), key="county_map",
                export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()))

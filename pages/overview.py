@@ -1,8 +1,9 @@
 """总览: headline figures of both programs, the county ranking, a map, laggards and supervision."""
 import streamlit as st
 
-from retrofit import charts, fmt, maps, report, tables, ui
+from retrofit import charts, fmt, maps, measures, report, tables, ui
 from retrofit.measures import find_measure
+from retrofit.settings import RETENTION_AGE_DAYS
 from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
 
 HEADLINE = {RENOVATION: ("start_rate", "finish_rate", "investment_rate", "disbursement_rate"),
@@ -10,7 +11,7 @@ HEADLINE = {RENOVATION: ("start_rate", "finish_rate", "investment_rate", "disbur
 RANKED = {RENOVATION: "finish_rate", HEATING: "completion_rate"}
 
 f = ui.filters()
-ui.render_header("全市调度总览")
+ui.render_header(f"{f.place}调度总览")
 headline = ui.cached(report.compute_headline, f.scope).set_index(["program", "key"])
 
 
@@ -19,9 +20,8 @@ def render_metric(program: str, key: str) -> None:
     measure = find_measure(program, key)
     done, planned = fmt.format_count(row["numerator"], row["unit"]), fmt.format_count(row["denominator"], row["unit"])
     st.metric(f"{measure.label} · {done} / {planned}", fmt.format_percent_of(row["numerator"], row["denominator"]),
-              delta=f"{fmt.format_pp(row['gap_pp'])}(目标线{fmt.format_percent(row['target'])})"
-              if row["gap_pp"] is not None else None,
-              delta_color="normal" if measure.higher_is_better else "inverse", border=True)
+              delta=tables.describe_gap(row["gap_pp"], row["target"]) or None,
+              delta_color="off" if round(row["gap_pp"] or 0, 1) == 0 else "normal", border=True)
 
 
 for program, keys in HEADLINE.items():
@@ -49,7 +49,7 @@ with right:
                    export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()))
     st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
-lag_col, sup_col = st.columns(2)
+lag_col, money_col = st.columns([3, 2])
 with lag_col:
     st.subheader("落后县区(红色标识)")
     laggards = ui.cached(report.compute_laggards, f.scope)
@@ -57,15 +57,17 @@ with lag_col:
         st.success("所有县区均未落后目标线超过阈值。")
     else:
         ui.render_table(tables.build_laggard_table(laggards), "落后县区", "laggards_table")
-    retained = ui.cached(report.compute_retained_funds, f.scope)
-    flagged = retained[retained["flagged"]]
-    if not flagged.empty:
-        st.markdown(f"**资金留置**(往年资金未拨付,或下达后长期未拨付):合计 **:red[{fmt.format_yuan(flagged['retained_yuan'].sum())}]**")
-        ui.render_table(tables.build_retained_table(flagged)[["县区", "工作", "年度", "资金来源", "未拨付(万元)", "已下达天数"]],
-                        "资金留置", "retained_table")
-with sup_col:
-    st.subheader("督办事项")
-    items = ui.cached(report.compute_supervision, f.scope)
-    open_items = items[items["status"] != "已销号"]
-    st.markdown(f"在办 **{len(open_items)}** 项,其中逾期未销号 **:red[{(items['status'] == '逾期未销号').sum()}]** 项")
-    ui.render_table(tables.build_supervision_table(open_items), "在办督办事项", "supervision_table")
+with money_col:
+    st.subheader("资金留置")
+    retained = ui.cached(report.compute_retained_funds, f.scope, flagged_only=True)
+    st.markdown(f"往年资金未拨付,或下达超过{RETENTION_AGE_DAYS}天仍分文未拨付:合计 "
+                f"**:red[{fmt.format_yuan(measures.compute_retained_total(retained))}]**")
+    ui.render_table(tables.build_retained_table(retained)[["县区", "工作", "年度", "资金来源", "未拨付(万元)", "已下达天数"]],
+                    "资金留置", "retained_table")
+
+st.subheader("督办事项")
+items = ui.cached(report.compute_supervision, f.scope, open_only=True)
+counts = measures.count_supervision(items)
+st.markdown(f"在办 **{counts[measures.OPEN] + counts[measures.OVERDUE]}** 项,其中逾期未销号 "
+            f"**:red[{counts[measures.OVERDUE]}]** 项")
+ui.render_table(tables.build_supervision_table(items), "在办督办事项", "supervision_table")

@@ -4,13 +4,15 @@ import streamlit as st
 
 from retrofit import charts, fmt, queries, report, tables, ui
 from retrofit.measures import AGE_BANDS, OLDEST_BAND, compute_step_buckets
+from retrofit.settings import RETENTION_AGE_DAYS
 from retrofit.vocab import NO_STAGE, RENOVATION, STAGE_STANDING, STAGES
 
 f = ui.filters()
 ui.render_header("老旧小区改造")
 meta = ui.chart_meta()
+ui.require_plan(RENOVATION)
 progress = ui.cached(queries.load_renovation_progress, f.scope.plan_year, f.scope.as_of, f.scope.counties)
-totals = progress.sum(numeric_only=True)
+totals = ui.totals(RENOVATION)
 
 cols = st.columns(5)
 cols[0].metric(f"{f.scope.plan_year}年批次小区", fmt.format_count(totals["communities"], "个"), border=True)
@@ -43,28 +45,27 @@ with money_tab:
                         "investment_ranking", flags=True)
 
 with funds_tab:
-    allocations = ui.cached(queries.load_allocations, f.scope.as_of, RENOVATION, f.scope.counties)
-    allocations = allocations[allocations["plan_year"] == f.scope.plan_year]
+    balance = ui.cached(report.compute_fund_balance, f.scope, RENOVATION)
     retained = ui.cached(report.compute_retained_funds, f.scope, RENOVATION)
     left, right = st.columns(2)
     with left:
-        ui.render_chart(charts.build_funds_by_source_figure(allocations, meta), "funds_by_source")
+        ui.render_chart(charts.build_funds_by_source_figure(balance, meta), "funds_by_source")
     with right:
         bands = [label for _, label in AGE_BANDS] + [OLDEST_BAND]
         ui.render_chart(charts.build_retained_by_county_figure(retained, bands, meta), "retained_by_county",
                         clickable=True)
-    st.markdown(f"**资金留置明细**(已下达未拨付,截至{fmt.format_date(f.scope.as_of)};"
-                f"往年资金或下达超过期限仍未拨付的标红)")
-    ui.render_table(tables.build_retained_table(retained), "资金留置明细", "retained_detail", flags=True)
+    st.markdown(f"**已下达未拨付明细**(截至{fmt.format_date(f.scope.as_of)};标红为资金留置:往年资金未拨付,"
+                f"或下达超过{RETENTION_AGE_DAYS}天仍分文未拨付)")
+    ui.render_table(tables.build_retained_table(retained), "已下达未拨付明细", "retained_detail", flags=True)
 
 with list_tab:
     communities = ui.cached(report.compute_communities, f.scope, f.stages)
     query = st.text_input("搜索小区、街道或县区", placeholder="例如:家属院 / 经二路 / 凤翔区")
     view = tables.build_community_table(communities, query)
     st.caption(f"共 {len(view)} 个小区;红色为已过计划日期仍未完成的阶段。点选一行查看阶段详情。")
-    picked = ui.render_table(view, f"{f.scope.plan_year}年度改造小区清单", "community_table", late_column="逾期阶段",
-                             on_select="rerun", selection_mode="single-row",
-                             column_config={"计划投资(万元)": st.column_config.NumberColumn(format="%.2f")})
+    with st.container(key="community_list"):
+        picked = ui.render_table(view, f"{f.scope.plan_year}年度改造小区清单", ui.selection_key("community_table", f, query),
+                                 late_column="逾期阶段", on_select="rerun", selection_mode="single-row")
     rows = picked.selection.rows if picked else []
     if rows:
         community = communities[communities["code"] == view.iloc[rows[0]]["编号"]].iloc[0]

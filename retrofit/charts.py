@@ -17,6 +17,7 @@ from .geo import load_boundaries
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure
 from .report import CITY, SCOPE_TOTAL
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PALETTE, PRIMARY
+from .vocab import PROGRAMS
 
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 FLAG_LABELS = {RED: f"红:落后超过{FLAG_THRESHOLDS.red_gap_pp:g}个百分点", YELLOW: "黄:落后于目标线",
@@ -62,7 +63,7 @@ def _layout(fig: go.Figure, title: str, unit: str, meta: ChartMeta, theme: Theme
     subtitle = f"单位:{unit}" if unit else ""
     fig.update_layout(
         title=dict(text=title, subtitle=dict(text=subtitle, font=dict(size=theme.base_font - 1, color=theme.muted)),
-                   x=0.0, xanchor="left", font=dict(size=theme.title_font, color=theme.text)),
+                   x=0.0, xanchor="left", pad=dict(l=12), font=dict(size=theme.title_font, color=theme.text)),
         font=dict(family=FONT_FAMILY, size=theme.base_font, color=theme.text),
         paper_bgcolor=theme.paper, plot_bgcolor=theme.plot, height=height,
         margin=dict(l=10, r=24, t=78, b=64), hoverlabel=dict(font_family=FONT_FAMILY),
@@ -143,7 +144,8 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
                      showgrid=True)
     fig.update_yaxes(automargin=True, tickfont=dict(size=theme.base_font))
     fig.update_layout(bargap=0.28)
-    return _layout(fig, title or f"各县区{measure.label}排名", "%", meta, theme, height or 80 + 34 * len(table) + 90)
+    return _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}排名", "%", meta, theme,
+                   height or 80 + 34 * len(table) + 90)
 
 
 def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, title: str | None = None,
@@ -174,7 +176,7 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
         textfont=dict(size=theme.base_font - 1, color="#10161f", family="Open Sans Bold"), hoverinfo="skip"))
     fig.update_layout(map=dict(style=blank_map_style(theme.paper), center=CITY_CENTRE, zoom=CITY_ZOOM),
                       clickmode="event+select")
-    fig = _layout(fig, title or f"各县区{measure.label}分布", "", meta, theme, height)
+    fig = _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}分布", "", meta, theme, height)
     fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.01,
                                   bgcolor="rgba(255,255,255,0.75)", font=dict(color="#1c2430")))
     return fig
@@ -224,7 +226,7 @@ def build_milestone_by_county_figure(progress: pd.DataFrame, buckets: pd.DataFra
     order = progress.iloc[::-1]
     fig.add_trace(go.Scatter(
         y=order["county"], x=order["target_households"], mode="markers", name="年度计划(含结转)",
-        marker=dict(symbol="line-ns", size=26, line=dict(width=3, color=FLAG_COLOURS[RED])),
+        marker=dict(symbol="line-ns", size=26, line=dict(width=3, color=theme.text)),
         customdata=order[["county", "carryover_households"]].to_numpy(),
         hovertemplate="%{y} 计划%{x:,}户(其中结转%{customdata[1]:,}户)<extra></extra>"))
     return _layout(fig, "各县区农户清洁取暖改造进度", "户", meta, theme, 120 + 34 * len(progress) + 60)
@@ -261,33 +263,35 @@ def build_investment_figure(progress: pd.DataFrame, meta: ChartMeta, theme: Them
     return _layout(fig, "各县区计划投资与完成投资", "万元", meta, theme, 420)
 
 
-def build_funds_by_source_figure(allocations: pd.DataFrame, meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:
-    """Per fund source: disbursed and still retained (allocated − disbursed), 万元, stacked."""
-    by_source = allocations.groupby("source", sort=False)[["allocated_yuan", "disbursed_yuan"]].sum()
-    retained = by_source["allocated_yuan"] - by_source["disbursed_yuan"]
+def build_funds_by_source_figure(balance: pd.DataFrame, meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:
+    """Per fund source (万元, stacked): disbursed, undisbursed, and of that what counts as
+    retained (资金留置, red). `balance` is report.compute_fund_balance."""
+    by_source = balance.groupby("source", sort=False)[["disbursed_yuan", "retained_yuan", "flagged_yuan"]].sum()
     fig = go.Figure()
     for values, name, colour in ((by_source["disbursed_yuan"], "已拨付", PRIMARY),
-                                 (retained, "未拨付(留置)", FLAG_COLOURS[RED])):
+                                 (by_source["retained_yuan"] - by_source["flagged_yuan"], "未拨付", "#b7cde3"),
+                                 (by_source["flagged_yuan"], "资金留置", FLAG_COLOURS[RED])):
         fig.add_trace(go.Bar(y=by_source.index, x=values / 10_000, name=name, orientation="h", marker_color=colour,
                              hovertemplate=f"%{{y}} {name}:%{{x:,.2f}}万元<extra></extra>"))
-    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_layout(barmode="stack", bargap=0.3, legend_traceorder="normal")
     fig.update_yaxes(autorange="reversed", automargin=True)
     return _layout(fig, "各来源资金下达与拨付", "万元", meta, theme, 120 + 34 * len(by_source) + 60)
 
 
 def build_retained_by_county_figure(retained: pd.DataFrame, band_order: list[str], meta: ChartMeta,
                                     theme: Theme = LIGHT) -> go.Figure:
-    """Money allocated but not disbursed, per county, by how long it has waited (万元)."""
+    """Money allocated but not disbursed, per county, by how long it has waited (万元), older
+    money darker. Whether it counts as 资金留置 is the table's red flag, not this chart's."""
     pivot = (retained.pivot_table(index="county", columns="age_band", values="retained_yuan", aggfunc="sum",
                                   sort=False).reindex(columns=band_order).fillna(0) / 10_000)
-    colours = dict(zip(band_order, ["#e8c468", FLAG_COLOURS[YELLOW], "#e07b39", FLAG_COLOURS[RED]]))
+    colours = dict(zip(band_order, STEP_COLOURS[2:3] + STEP_COLOURS[3:4] + STEP_COLOURS[5:7]))
     fig = go.Figure()
     for band in band_order:
         fig.add_trace(go.Bar(x=pivot.index, y=pivot[band], name=band, marker_color=colours[band],
                              customdata=pivot.index.to_frame().to_numpy(),
                              hovertemplate=f"%{{x}} {band}:%{{y:,.2f}}万元<extra></extra>"))
     fig.update_layout(barmode="stack", bargap=0.3)
-    return _layout(fig, "各县区资金留置(已下达未拨付)及账龄", "万元", meta, theme, 420)
+    return _layout(fig, "各县区已下达未拨付资金及账龄", "万元", meta, theme, 420)
 
 
 def build_route_mix_figure(mix: pd.DataFrame, routes: list[str], meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:

@@ -53,6 +53,7 @@ def format_pp(gap_pp, digits: int = 1) -> str:
     if _missing(gap_pp):
         return NOTHING
     value = _half_up(Decimal(repr(float(gap_pp))), digits)
+    value = abs(value) if value == 0 else value  # no "-0.0"
     return f"{'+' if value > 0 else ''}{value}个百分点"
 
 

@@ -60,7 +60,7 @@ def _county_labels(table: pd.DataFrame) -> pd.DataFrame:
                          for r in table.itertuples()])
 
 
-def village_points(villages: pd.DataFrame, target: float | None) -> pd.DataFrame:
+def build_village_points(villages: pd.DataFrame, target: float | None) -> pd.DataFrame:
     """Villages as points: radius by households, colour by the completion flag against `target`."""
     frame = villages.copy()
     shares = [c / t if t else None for c, t in zip(frame["connected_households"], frame["task_households"])]
@@ -74,7 +74,7 @@ def village_points(villages: pd.DataFrame, target: float | None) -> pd.DataFrame
                                                "info", "label", "detail"]]
 
 
-def community_points(communities: pd.DataFrame) -> pd.DataFrame:
+def build_community_points(communities: pd.DataFrame) -> pd.DataFrame:
     """Communities as points: red when a stage is overdue, blue otherwise."""
     frame = communities.copy()
     frame["flag_colour"] = [_rgba(FLAG_COLOURS["red"] if late else PRIMARY, 230) for late in frame["days_late"]]

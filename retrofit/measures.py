@@ -58,7 +58,7 @@ MEASURES = (
             "户", deadline="tendered_deadline", description="设备已招标户数 ÷ 年度计划户数"),
     Measure(HEATING, "installed_rate", "户内改造率", "heating", "installed_households", "target_households",
             "户", deadline="installed_deadline", description="户内改造完成户数 ÷ 年度计划户数"),
-    Measure(HEATING, "urban_area_rate", "城区清洁取暖面积完成率", "heating", "urban_m2_done", "target_urban_m2",
+    Measure(HEATING, "urban_area_rate", "城区取暖面积完成率", "heating", "urban_m2_done", "target_urban_m2",
             "平方米", deadline="connected_deadline", description="已完成面积 ÷ 计划面积"),
     Measure(HEATING, "disbursement_rate", "资金拨付率", "funds", "disbursed_yuan", "allocated_yuan", "元",
             deadline="connected_deadline", description="已拨付补助资金 ÷ 已下达资金(年度)"),
@@ -140,25 +140,43 @@ def compute_age_band(age_days: int) -> str:
     return OLDEST_BAND
 
 
-def compute_retained_funds(allocations: pd.DataFrame, as_of: date,
-                           retention_days: int = RETENTION_AGE_DAYS) -> pd.DataFrame:
-    """Allocations with money still not disbursed on `as_of`: adds retained_yuan
-    (allocated − disbursed), age_days since allocation, age_band, and `flagged` (资金留置) when
-    the money belongs to an earlier plan year, or nothing at all was paid out of it within
-    `retention_days`. This year's money waiting for unfinished works is not flagged."""
+def compute_fund_balance(allocations: pd.DataFrame, as_of: date,
+                         retention_days: int = RETENTION_AGE_DAYS) -> pd.DataFrame:
+    """Every allocation's balance on `as_of`: retained_yuan (allocated − disbursed, 未拨付),
+    age_days since allocation, age_band, `flagged` and flagged_yuan. Undisbursed money counts
+    as retained (资金留置, flagged) when it belongs to an earlier plan year, or when nothing at all
+    was paid out of it within `retention_days`; this year's money waiting for unfinished works
+    is only 未拨付."""
     frame = allocations.copy()
     frame["retained_yuan"] = (frame["allocated_yuan"] - frame["disbursed_yuan"]).astype("int64")
-    frame = frame[frame["retained_yuan"] > 0].copy()
     frame["age_days"] = [(as_of - d).days for d in frame["allocated_on"]]
     frame["age_band"] = [compute_age_band(a) for a in frame["age_days"]]
     untouched = (frame["disbursed_yuan"] == 0) & (frame["age_days"] > retention_days)
-    frame["flagged"] = untouched | (frame["plan_year"] < as_of.year)
+    frame["flagged"] = (frame["retained_yuan"] > 0) & (untouched | (frame["plan_year"] < as_of.year))
+    frame["flagged_yuan"] = frame["retained_yuan"].where(frame["flagged"], 0).astype("int64")
     return frame.reset_index(drop=True)
+
+
+def compute_retained_funds(allocations: pd.DataFrame, as_of: date,
+                           retention_days: int = RETENTION_AGE_DAYS) -> pd.DataFrame:
+    """The allocations with money still not disbursed on `as_of` (see compute_fund_balance)."""
+    balance = compute_fund_balance(allocations, as_of, retention_days)
+    return balance[balance["retained_yuan"] > 0].reset_index(drop=True)
 
 
 # ---- supervision (督办) ------------------------------------------------------------------
 
 OPEN, OVERDUE, CLOSED = "办理中", "逾期未销号", "已销号"
+
+
+def count_supervision(items: pd.DataFrame) -> dict[str, int]:
+    """How many items stand at each status (办理中, 逾期未销号, 已销号)."""
+    return {status: int((items["status"] == status).sum()) for status in (OPEN, OVERDUE, CLOSED)}
+
+
+def compute_retained_total(retained: pd.DataFrame) -> int:
+    """Yuan not yet disbursed across the allocations given."""
+    return int(retained["retained_yuan"].sum())
 
 
 def compute_supervision_status(deadline: date, closed_on: date | None, as_of: date) -> str:

@@ -274,20 +274,32 @@ def load_village_progress(engine: Engine, year: int, as_of: date, counties: Coun
     return _frame(engine, statement)
 
 
-def load_village_households(engine: Engine, village_code: str, year: int) -> pd.DataFrame:
-    """One village's households in the year's task, with milestone dates and economics. The
+def _known_on(column, as_of: date):
+    """The date if it had happened by `as_of`, else NULL (not known yet on that day)."""
+    return case((column <= as_of, column), else_=None)
+
+
+def load_village_households(engine: Engine, village_code: str, year: int, as_of: date,
+                            routes: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One village's households in the year's task as known on `as_of` (later dates blank, a
+    later idling or cancellation not yet shown), with milestone dates and economics. The
     head's name is returned as stored; pages mask it (fmt.mask_name) before showing it."""
     h = db.heating_household
+    status_known = h.c.status_on <= as_of
     columns = [h.c.code, h.c.plan_year, h.c.head_name, h.c.phone_masked, h.c.route, h.c.equipment_cost_yuan,
-               h.c.subsidy_yuan, h.c.running_cost_yuan, h.c.coal_cost_yuan, h.c.status, h.c.status_on,
-               *[h.c[f"{m.key}_on"] for m in MILESTONES]]
+               h.c.subsidy_yuan, h.c.running_cost_yuan, h.c.coal_cost_yuan,
+               case((status_known, h.c.status), else_="正常使用").label("status"),
+               _known_on(h.c.status_on, as_of).label("status_on"),
+               *[_known_on(h.c[f"{m.key}_on"], as_of).label(f"{m.key}_on") for m in MILESTONES]]
     statement = (select(*columns)
-                 .where(h.c.village_code == village_code, _in_task(year, _carryover_deadline(engine, year)))
+                 .where(h.c.village_code == village_code, _in_task(year, _carryover_deadline(engine, year)),
+                        h.c.route.in_(routes) if routes else true())
                  .order_by(h.c.code))
     return _frame(engine, statement)
 
 
-def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = (),
+                   routes: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per county and technical route: households in the year's task and those connected by
     `as_of`, and the route's economics summed (yuan) for averaging."""
     h, c = db.heating_household, db.county
@@ -300,7 +312,8 @@ def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = 
                         func.sum(h.c.running_cost_yuan).label("running_cost_yuan"),
                         func.sum(h.c.coal_cost_yuan).label("coal_cost_yuan"))
                  .select_from(h.join(c, c.c.adcode == h.c.county_adcode))
-                 .where(_in_task(year, _carryover_deadline(engine, year)), _in_counties(h.c.county_adcode, counties))
+                 .where(_in_task(year, _carryover_deadline(engine, year)), _in_counties(h.c.county_adcode, counties),
+                        h.c.route.in_(routes) if routes else true())
                  .group_by(c.c.name, h.c.county_adcode, c.c.seq, h.c.route).order_by(c.c.seq, h.c.route))
     return _frame(engine, statement)
 
@@ -309,8 +322,7 @@ def load_procurement(engine: Engine, year: int, as_of: date, counties: Counties 
     """Each county's procurement dates for the plan year, as known on `as_of` (empty where a
     step had not happened by then)."""
     plan, c = db.heating_plan, db.county
-    known = [case((plan.c[f"{p.key}_on"] <= as_of, plan.c[f"{p.key}_on"]), else_=None).label(f"{p.key}_on")
-             for p in PROCUREMENT_STEPS]
+    known = [_known_on(plan.c[f"{p.key}_on"], as_of).label(f"{p.key}_on") for p in PROCUREMENT_STEPS]
     statement = (select(c.c.name.label("county"), plan.c.county_adcode.label("adcode"), *known)
                  .select_from(plan.join(c, c.c.adcode == plan.c.county_adcode))
                  .where(plan.c.year == year, _in_counties(plan.c.county_adcode, counties)).order_by(c.c.seq))

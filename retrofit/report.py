@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from . import measures, notice, queries
+from . import fmt, measures, notice, queries
 from .measures import (MEASURES, Measure, compute_flag, compute_gap_pp, compute_rate, compute_target,
                        find_measure)
 from .rankings import compute_rank_change, rank_values
@@ -79,14 +79,16 @@ def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
                  previous: date | None = None) -> pd.DataFrame:
     """The measure table ranked best first, with `rank` (ties share, 1 2 2 4), `previous_rank`
     and `rank_change` (+ moved up) against the same measure on the `previous` report date.
-    Ranks are always among all the city's counties; a county scope only keeps its rows."""
+    Ranks compare the published figures (percentages to one decimal, as read out at meetings):
+    two counties that both show 97.1% share a rank. Ranks are always among all the city's
+    counties; a county scope only keeps its rows."""
     measure = find_measure(program, key)
     shown, scope = scope.counties, Scope(scope.as_of, scope.year)
     table = compute_measure_table(engine, program, key, scope)
-    table["rank"] = rank_values(table["value"].astype("float64"), measure.higher_is_better)
+    table["rank"] = rank_values(compute_published_values(table), measure.higher_is_better)
     if previous is not None:
         before = compute_measure_table(engine, program, key, scope.at(previous))
-        prior = rank_values(before["value"].astype("float64"), measure.higher_is_better)
+        prior = rank_values(compute_published_values(before), measure.higher_is_better)
         table["previous_rank"] = prior.set_axis(before["adcode"]).reindex(table["adcode"]).to_numpy()
     else:
         table["previous_rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
@@ -96,6 +98,12 @@ def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
     order = table["rank"].astype("float64").fillna(float("inf"))
     return table.assign(_order=order).sort_values(["_order", "adcode"], kind="stable").drop(
         columns="_order").reset_index(drop=True)
+
+
+def compute_published_values(table: pd.DataFrame) -> pd.Series:
+    """Each county's value as published: the percentage rounded half up to one decimal."""
+    return pd.Series([fmt.percent_value(n, d) for n, d in zip(table["numerator"], table["denominator"])],
+                     index=table.index, dtype="float64")
 
 
 def list_measures(program: str | None = None) -> list[Measure]:
@@ -143,23 +151,43 @@ def compute_totals(engine: Engine, scope: Scope) -> dict[str, int]:
     return totals
 
 
-def compute_retained_funds(engine: Engine, scope: Scope, program: str | None = None) -> pd.DataFrame:
+def compute_retained_funds(engine: Engine, scope: Scope, program: str | None = None,
+                           flagged_only: bool = False) -> pd.DataFrame:
     """Allocations (any plan year up to the scope's) with money not yet disbursed on the as-of
-    date, oldest first, with age and the retention flag."""
+    date, oldest first, with age and the retention flag; only 资金留置 when `flagged_only`."""
     allocations = queries.load_allocations(engine, scope.as_of, program, scope.counties)
     allocations = allocations[allocations["plan_year"] <= scope.plan_year]
-    return measures.compute_retained_funds(allocations, scope.as_of).sort_values(
-        ["allocated_on", "county"], kind="stable").reset_index(drop=True)
+    retained = measures.compute_retained_funds(allocations, scope.as_of)
+    if flagged_only:
+        retained = retained[retained["flagged"]]
+    return retained.sort_values(["allocated_on", "county"], kind="stable").reset_index(drop=True)
 
 
-def compute_supervision(engine: Engine, scope: Scope) -> pd.DataFrame:
+def compute_fund_balance(engine: Engine, scope: Scope, program: str) -> pd.DataFrame:
+    """The plan year's allocations of `program` with what is disbursed, undisbursed and
+    retained (资金留置) on the as-of date."""
+    allocations = queries.load_allocations(engine, scope.as_of, program, scope.counties)
+    allocations = allocations[allocations["plan_year"] == scope.plan_year]
+    return measures.compute_fund_balance(allocations, scope.as_of)
+
+
+def compute_target_share(engine: Engine, program: str, key: str, scope: Scope) -> float | None:
+    """The share a measure should have reached on the as-of date (its time line or target)."""
+    deadlines = queries.load_deadlines(engine, program, scope.plan_year)
+    return compute_target(find_measure(program, key), deadlines, scope.as_of)
+
+
+def compute_supervision(engine: Engine, scope: Scope, open_only: bool = False) -> pd.DataFrame:
     """Supervision items known on the as-of date with their status (办理中 / 逾期未销号 / 已销号)
-    and days overdue; open items first, most overdue on top."""
+    and days overdue; open items first, most overdue on top; without closed ones when
+    `open_only`."""
     items = queries.load_supervision(engine, scope.as_of, scope.counties)
     items["status"] = [measures.compute_supervision_status(d, c, scope.as_of)
                        for d, c in zip(items["deadline"], items["closed_on"])]
     items["days_overdue"] = [(scope.as_of - d).days if s == measures.OVERDUE else 0
                              for d, s in zip(items["deadline"], items["status"])]
+    if open_only:
+        items = items[items["status"] != measures.CLOSED]
     order = items["status"].map({measures.OVERDUE: 0, measures.OPEN: 1, measures.CLOSED: 2})
     return (items.assign(_order=order).sort_values(["_order", "days_overdue"], ascending=[True, False],
                                                    kind="stable").drop(columns="_order").reset_index(drop=True))

@@ -33,6 +33,10 @@ FLAG_THRESHOLDS = FlagThresholds()
 # Resident contributions are expected to reach at least a fifth of a batch's funds (the seed
 # complains the share stays below 20%).
 RESIDENT_SHARE_TARGET = 0.20
+# The widely cited target for rural heating (DOMAIN.md): about 10,000 yuan initial investment and
+# about 1,000 yuan running cost per household and heating season.
+INVEST_REFERENCE_YUAN = 10_000
+RUNNING_REFERENCE_YUAN = 1_000
 # Allocated funds still not disbursed after this many days count as retained (资金留置).
 RETENTION_AGE_DAYS = 90
 

@@ -22,6 +22,14 @@ def _yuan(values: pd.Series) -> pd.Series:
     return values.map(fmt.round_half_up)
 
 
+def describe_gap(gap_pp, target) -> str:
+    """'+1.9个百分点(目标线88.8%)', '持平(目标线100.0%)'; '' without a target."""
+    if gap_pp is None or pd.isna(gap_pp) or target is None or pd.isna(target):
+        return ""
+    gap = "持平" if fmt.format_pp(gap_pp) == "0.0个百分点" else fmt.format_pp(gap_pp)
+    return f"{gap}(目标线{fmt.format_percent(target)})"
+
+
 def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "") -> pd.DataFrame:
     """名次, 县区, the measure, 完成/计划 (with `unit`), 目标线, 差距, 标识, 较上期."""
     return pd.DataFrame({
@@ -77,15 +85,9 @@ def build_supervision_table(items: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-COMMUNITY_SEARCH_COLUMNS = ("name", "street", "county", "code")
-
-
 def build_community_table(communities: pd.DataFrame, query: str = "") -> pd.DataFrame:
     """One row per community; `query` keeps rows whose name, street, county or code contains it."""
-    frame = communities
-    if query.strip():
-        text = frame[list(COMMUNITY_SEARCH_COLUMNS)].astype(str).agg(" ".join, axis=1)
-        frame = frame[text.str.contains(query.strip(), regex=False)]
+    frame = _matching(communities, ["name", "street", "county", "code"], query)
     return pd.DataFrame({
         "编号": frame["code"], "县区": frame["county"], "街道": frame["street"], "小区": frame["name"],
         "建成年份": frame["year_built"], "楼栋": frame["buildings"], "户数": frame["households"],
@@ -117,9 +119,19 @@ def build_community_facts(community: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(facts, columns=["项目", "内容"])
 
 
-def build_village_table(villages: pd.DataFrame, target: float | None = None) -> pd.DataFrame:
+def _matching(frame: pd.DataFrame, columns: list[str], query: str) -> pd.DataFrame:
+    """Rows where any of `columns` contains `query` (all rows for an empty query)."""
+    if not query.strip():
+        return frame
+    text = frame[columns].astype(str).agg(" ".join, axis=1)
+    return frame[text.str.contains(query.strip(), regex=False)]
+
+
+def build_village_table(villages: pd.DataFrame, target: float | None = None, query: str = "") -> pd.DataFrame:
     """One row per village with households in the year's task, their milestones, and the flag
-    of its completion against `target` (the heating time line)."""
+    of its completion against `target` (the heating time line); `query` keeps villages whose
+    name, township or county contains it."""
+    villages = _matching(villages, ["village", "township", "county"], query)
     table = pd.DataFrame({
         "村编码": villages["village_code"], "县区": villages["county"], "乡镇": villages["township"],
         "村": villages["village"], "任务户数": villages["task_households"], "其中结转": villages["carried_households"],
@@ -132,7 +144,7 @@ def build_village_table(villages: pd.DataFrame, target: float | None = None) -> 
     table["取消"] = villages["cancelled_households"]
     table[FLAG_COLUMN] = [FLAG_LABELS_SHORT[compute_flag(compute_gap_pp(c / t if t else None, target))]
                           for c, t in zip(villages["connected_households"], villages["task_households"])]
-    return table
+    return table.reset_index(drop=True)
 
 
 def build_household_table(households: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """Streamlit glue, and the only module of `retrofit` that imports streamlit: the cached engine
 and results, the filters every page shares, and the few widgets all pages use alike."""
+import hashlib
 import importlib
 from urllib.parse import urlencode
 from dataclasses import dataclass
@@ -11,12 +12,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 
-from . import db, demo, exports, fmt, queries
+from . import db, demo, exports, fmt, queries, report
 from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
 from .settings import FLAG_COLOURS, database_url
-from .vocab import NO_STAGE, ROUTES, STAGE_STANDING
+from .vocab import NO_STAGE, PROGRAMS, ROUTES, STAGE_STANDING
 
 APP_TITLE = "老旧小区改造与清洁取暖调度"
 FIRST_YEAR = 2021
@@ -114,6 +115,29 @@ def render_filters() -> Filters:
     adcodes = tuple(counties.loc[counties["county"].isin(names), "adcode"])
     return Filters(scope=Scope(as_of, year, adcodes), previous=date.fromisoformat(previous) if previous else None,
                    county_names=tuple(names), stages=tuple(stages), routes=tuple(routes))
+
+
+def totals(program: str) -> dict[str, int]:
+    """The scope's plain totals of one program (communities, target_households, …)."""
+    prefix = f"{program}."
+    return {k.removeprefix(prefix): v for k, v in cached(report.compute_totals, filters().scope).items()
+            if k.startswith(prefix)}
+
+
+def require_plan(program: str) -> None:
+    """Stop the page with a note when the chosen year has no plan for `program`."""
+    years = cached(queries.load_years, program)
+    year = filters().scope.plan_year
+    if year not in years:
+        st.info(f"{year}年度无{PROGRAMS[program]}计划,可选{years[0]}–{years[-1]}年度(侧栏“年度”)。")
+        st.stop()
+
+
+def selection_key(name: str, *parts) -> str:
+    """A table key that changes with what the table shows (filters, search), so a picked row
+    is forgotten when the rows change instead of pointing at whatever row now sits there."""
+    digest = hashlib.sha1(repr(parts).encode()).hexdigest()[:10]
+    return f"{name}_{digest}"
 
 
 def filters() -> Filters:
@@ -246,6 +270,22 @@ def hide_chrome() -> None:
 ROW_PX, HEADER_PX, MAX_FULL_ROWS = 35, 36, 16
 
 
+def _number_formats(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Display formats by column (a Styler would show six decimals and no separators):
+    percentages one decimal, yuan whole, 万元 and other decimals two, counts with thousands
+    separators; years and codes as they are."""
+    formats = {"{:.1f}": [], "{:,.0f}": [], "{:,.2f}": [], "{:,}": []}
+    for column in table.columns:
+        if pd.api.types.is_float_dtype(table[column]):
+            pattern = "{:.1f}" if column.endswith("(%)") else "{:,.0f}" if "(元" in column else "{:,.2f}"
+        elif pd.api.types.is_integer_dtype(table[column]) and "年" not in column and "编" not in column:
+            pattern = "{:,}"
+        else:
+            continue
+        formats[pattern].append(column)
+    return {pattern: columns for pattern, columns in formats.items() if columns}
+
+
 def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False, late_column: str | None = None,
                  late_values: tuple | None = None, **kwargs):
     """A table without index, with XLSX / CSV downloads named after `title`. Short tables show
@@ -254,11 +294,12 @@ def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False,
     arguments go to st.dataframe."""
     height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
     data = style_flags(table) if flags else table.style
-    # A Styler would show six digits: percentages get one decimal, 万元 and averages two.
-    decimals = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
-    percents = [c for c in decimals if c.endswith("(%)")]
-    data = data.format("{:.1f}", subset=percents, na_rep="—")
-    data = data.format("{:,.2f}", subset=[c for c in decimals if c not in percents], na_rep="—")
+    if table.empty:
+        st.info(f"{title}:没有符合当前筛选条件的记录。")
+        return None
+    data = data.format(na_rep="—")
+    for pattern, columns in _number_formats(table).items():
+        data = data.format(pattern, subset=columns, na_rep="—")
     if late_column:
         late = (lambda v: v in late_values) if late_values else bool
         data = data.map(lambda v: f"color: {FLAG_COLOURS['red']}; font-weight: 600" if late(v) else "",

@@ -118,7 +118,7 @@ def _pick_first_row(page, table) -> None:
 def test_drilling_down_to_a_community_shows_its_stage_timeline(page, app_url):
     _open(page, f"{app_url}/renovation")
     page.get_by_role("tab", name="小区清单").click()
-    _pick_first_row(page, page.locator(".st-key-community_table"))
+    _pick_first_row(page, page.locator(".st-key-community_list"))
     assert page.get_by_text("改造阶段:计划与实际").count() == 1
     assert page.locator(ERRORS).count() == 0
     screenshot(page, "community-drill-down")
@@ -127,7 +127,7 @@ def test_drilling_down_to_a_community_shows_its_stage_timeline(page, app_url):
 def test_drilling_down_to_a_village_masks_household_names(page, app_url):
     _open(page, f"{app_url}/heating")
     page.get_by_role("tab", name="村户清单").click()
-    _pick_first_row(page, page.locator(".st-key-village_table"))
+    _pick_first_row(page, page.locator(".st-key-village_list"))
     assert page.locator(ERRORS).count() == 0
     households = page.locator("[data-testid='stDataFrame']").last
     households.wait_for()
@@ -158,3 +158,15 @@ def test_a_table_downloads_as_xlsx_and_csv_with_the_shown_ranking(page, app_url,
     assert counties == expected["county"].tolist()
     csv = _download(page, "ranking_table", "CSV")
     assert csv.startswith("\ufeff".encode()) and "千阳县" in csv.decode("utf-8-sig")
+
+
+def test_searching_forgets_the_picked_community_instead_of_showing_another(page, app_url):
+    _open(page, f"{app_url}/renovation")
+    page.get_by_role("tab", name="小区清单").click()
+    _pick_first_row(page, page.locator(".st-key-community_list"))
+    assert page.get_by_text("改造阶段:计划与实际").count() == 1
+    search = page.get_by_role("textbox", name="搜索小区、街道或县区")
+    search.fill("凤翔")
+    search.press("Enter")
+    wait_until_settled(page)
+    assert page.get_by_text("改造阶段:计划与实际").count() == 0

@@ -163,3 +163,29 @@ def test_store_refuses_a_stage_dated_before_the_previous_stage(store):
 def test_store_refuses_a_later_stage_without_the_earlier_one(store):
     with pytest.raises(IntegrityError):
         add_project(store, "BAD", reserve=D(2025, 9, 1), start=D(2026, 4, 1))
+
+
+def test_a_villages_households_show_only_what_was_known_on_the_as_of_date(heating):
+    on_may = queries.load_village_households(heating, "610001101201", 2026, D(2026, 5, 15)).set_index("code")
+    assert on_may.loc["D", "connected_on"] is None  # connects on 1 June
+    assert on_may.loc["E", "status"] == "取消"       # cancelled on 1 May
+    early = queries.load_village_households(heating, "610001101201", 2026, D(2026, 4, 1)).set_index("code")
+    assert early.loc["E", "status"] == "正常使用" and early.loc["E", "status_on"] is None
+
+
+def test_route_filter_keeps_only_that_routes_households(heating):
+    assert queries.load_village_households(heating, "610001101201", 2026, D(2026, 7, 1), ("电蓄热",)).empty
+    mix = queries.load_route_mix(heating, 2026, D(2026, 7, 1), routes=("生物质",))
+    assert set(mix["route"]) == {"生物质"}
+
+
+def test_counties_showing_the_same_published_rate_share_a_rank(store):
+    # Residents' share: North 200,000 of 300,000 yuan (66.666…%), South 667,000 of 1,000,000
+    # (66.7%). Both publish 66.7%, so both rank first.
+    add_allocation(store, NORTH, 200_000, D(2026, 3, 1), source="居民出资")
+    add_allocation(store, NORTH, 100_000, D(2026, 3, 1))
+    add_allocation(store, SOUTH, 667_000, D(2026, 3, 1), source="居民出资")
+    add_allocation(store, SOUTH, 333_000, D(2026, 3, 1))
+    table = report.rank_measure(store, "renovation", "resident_share", report.Scope(D(2026, 7, 1)))
+    assert table["value"].nunique() == 2
+    assert table["rank"].tolist() == [1, 1]

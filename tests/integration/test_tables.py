@@ -9,7 +9,7 @@ SCOPE = report.Scope(DEMO_DATA_DATE)
 
 def test_household_table_never_shows_a_full_name_or_phone(demo_engine):
     village = queries.load_village_progress(demo_engine, 2026, DEMO_DATA_DATE).iloc[0]
-    stored = queries.load_village_households(demo_engine, village["village_code"], 2026)
+    stored = queries.load_village_households(demo_engine, village["village_code"], 2026, DEMO_DATA_DATE)
     shown = tables.build_household_table(stored)
     assert len(shown) == village["task_households"]
     assert all(re.fullmatch(r".\*+.?", name) for name in shown["户主"])

@@ -56,3 +56,7 @@ def test_numbers_for_sortable_columns_round_half_up_too():
 
 def test_household_head_names_are_masked():
     assert [fmt.mask_name(n) for n in ("王建国", "李伟", "欧阳明华", "")] == ["王*国", "李*", "欧**华", ""]
+
+
+def test_a_gap_that_rounds_to_zero_has_no_sign():
+    assert fmt.format_pp(-0.04) == "0.0个百分点"

@@ -175,3 +175,19 @@ def test_route_economics_averages_per_household_across_counties():
     row = compute_route_economics(mix).iloc[0]
     assert (row["households"], row["equipment_cost"], row["subsidy"], row["own_share"]) == (5, 5_000, 3_200, 1_800)
     assert (row["running_cost"], row["coal_cost"], row["saving"]) == (1_000, 1_800, 800)
+
+
+def test_fund_balance_keeps_fully_paid_allocations_and_splits_retained_from_merely_undisbursed():
+    from retrofit.measures import compute_fund_balance
+    allocations = pd.concat([_allocations(), _allocations(disbursed_yuan=1_000_000),
+                             _allocations(plan_year=2025, allocated_on=date(2025, 5, 1))], ignore_index=True)
+    balance = compute_fund_balance(allocations, date(2026, 6, 1))
+    assert balance["retained_yuan"].tolist() == [600_000, 0, 600_000]
+    assert balance["flagged_yuan"].tolist() == [0, 0, 600_000]
+
+
+def test_supervision_counts_and_retained_total():
+    from retrofit.measures import compute_retained_total, count_supervision
+    items = pd.DataFrame({"status": [OVERDUE, OVERDUE, OPEN, CLOSED]})
+    assert count_supervision(items) == {OPEN: 1, OVERDUE: 2, CLOSED: 1}
+    assert compute_retained_total(pd.DataFrame({"retained_yuan": [100, 250]})) == 350
