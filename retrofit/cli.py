@@ -5,6 +5,7 @@ Messages are in Chinese, like the app; a wrong measure, county or date exits wit
 """
 import argparse
 import json
+import re
 import sys
 import time
 import unicodedata
@@ -23,6 +24,43 @@ class UsageError(Exception):
     """A user mistake: printed as one Chinese line, exit status 2."""
 
 
+# argparse's own words, in the language of the rest of the tool.
+HELP_WORDS = (("usage: ", "用法:"), ("options:", "选项:"), ("positional arguments:", "子命令:"),
+              ("show this help message and exit", "显示本帮助并退出"))
+ERROR_PATTERNS = (
+    (r"the following arguments are required: (.*)", r"缺少必需参数:\1"),
+    (r"argument (\S+): invalid choice: (\S+) \(choose from (.*)\)", r"参数 \1 的取值 \2 无效,可选:\3"),
+    (r"argument (\S+): invalid int value: (\S+)", r"参数 \1 应为整数,收到 \2"),
+    (r"argument (\S+): expected one argument", r"参数 \1 缺少取值"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数:\1"),
+    (r"argument (\S+): (.*)", r"参数 \1:\2"),
+)
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with its help headings and error messages in Chinese."""
+
+    def format_help(self) -> str:
+        return _replace_words(super().format_help())
+
+    def format_usage(self) -> str:
+        return _replace_words(super().format_usage())
+
+    def error(self, message: str):
+        for pattern, chinese in ERROR_PATTERNS:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, chinese, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误:{message}\n")
+
+
+def _replace_words(text: str) -> str:
+    for english, chinese in HELP_WORDS:
+        text = text.replace(english, chinese)
+    return text
+
+
 def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -35,8 +73,11 @@ def _measure_help(program: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m retrofit",
-                                     description="老旧小区改造与清洁取暖调度:演示库、排名与指标")
+    parser = ChineseArgumentParser(
+        prog="python -m retrofit", description="老旧小区改造与清洁取暖调度:演示库、排名、指标、通报与会议材料",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="可用指标(rank --measure):\n  renovation: " + _measure_help(RENOVATION) + "\n  heating: "
+               + _measure_help(HEATING) + "\n\n各子命令的参数:python -m retrofit <子命令> --help")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo_cmd = commands.add_parser("demo", help="(重新)生成演示数据库", description=(
@@ -61,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "measures", help="全市或单个县区的主要指标", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="全市(或 --county 指定县区)两项工作的主要指标。",
         epilog="可用指标:\n  renovation: " + _measure_help(RENOVATION) + "\n  heating: " + _measure_help(HEATING))
-    measures_cmd.add_argument("--county", help="县区名称,如 陇县")
+    measures_cmd.add_argument("--county", action="append", help="县区名称,如 陇县;可重复以合计多个县区")
     add_scope(measures_cmd)
 
     def add_report(cmd):
@@ -90,18 +131,24 @@ def open_store():
     return engine
 
 
-def resolve_scope(engine, args, county: str | None = None) -> report.Scope:
+def resolve_scope(engine, args, county_names: list[str] | None = None,
+                  programs: tuple[str, ...] = tuple(PROGRAMS)) -> report.Scope:
+    """The scope the arguments ask for; UsageError (exit 2) for a date after the data, a year
+    without a plan for any of `programs`, or an unknown county."""
     data_date = db.load_data_date(engine)
     as_of = args.as_of or data_date
     if as_of > data_date:
         raise UsageError(f"截至日期 {as_of} 晚于库中最新数据日期 {data_date},无法统计")
-    counties: tuple[str, ...] = ()
-    if county:
-        known = report.queries.load_counties(engine)
-        match = known[known["county"] == county]
-        if match.empty:
-            raise UsageError(f"未找到县区“{county}”。可选:{'、'.join(known['county'])}")
-        counties = (match["adcode"].iloc[0],)
+    year = args.year or as_of.year
+    planned = {p: report.queries.load_years(engine, p) for p in programs}
+    if not any(year in years for years in planned.values()):
+        choices = ";".join(f"{PROGRAMS[p]} {years[0]}–{years[-1]}" for p, years in planned.items() if years)
+        raise UsageError(f"{year}年度没有{'或'.join(PROGRAMS[p] for p in programs)}计划。可选年度:{choices}")
+    known = report.queries.load_counties(engine)
+    unknown = [name for name in county_names or [] if name not in set(known["county"])]
+    if unknown:
+        raise UsageError(f"未找到县区“{'、'.join(unknown)}”。可选:{'、'.join(known['county'])}")
+    counties = tuple(known.loc[known["county"].isin(county_names or []), "adcode"])
     return report.Scope(as_of, args.year, counties)
 
 
@@ -130,7 +177,7 @@ def run_rank(engine, args) -> str:
     except KeyError:
         raise UsageError(f"未知指标“{args.measure}”({PROGRAMS[args.program]})。可选:"
                          f"{_measure_help(args.program)}") from None
-    scope = resolve_scope(engine, args)
+    scope = resolve_scope(engine, args, programs=(args.program,))
     previous = resolve_previous(engine, args, scope)
     table = report.rank_measure(engine, args.program, args.measure, scope, previous)
     columns = ["rank", "county", "adcode", "value", "numerator", "denominator", "target", "gap_pp",
@@ -154,19 +201,23 @@ def resolve_previous(engine, args, scope: report.Scope):
 
 
 def run_notice(engine, args) -> str:
-    scope = resolve_scope(engine, args)
     programs = (args.program,) if args.program else tuple(PROGRAMS)
+    scope = resolve_scope(engine, args, programs=programs)
     return notice.build_notice(engine, scope, resolve_previous(engine, args, scope), programs).text
 
 
 def check_pack_path(path: str) -> str:
-    """The pack's format from the file name; a UsageError (exit 2) for any other suffix."""
+    """The pack's format from the file name; a UsageError (exit 2) for any other suffix or a
+    folder that does not exist (checked before minutes of work, not after)."""
     from . import pack  # imported here: python-pptx, python-docx and kaleido load only for exports
 
     try:
-        return pack.pack_kind(path)
+        kind = pack.pack_kind(path)
     except pack.PackError as error:
         raise UsageError(str(error)) from None
+    if not Path(path).resolve().parent.is_dir():
+        raise UsageError(f"输出文件夹“{Path(path).parent}”不存在,请先创建或换一个路径")
+    return kind
 
 
 def run_export_pack(engine, args) -> str:
@@ -187,17 +238,18 @@ def run_export_pack(engine, args) -> str:
 
 def run_measures(engine, args) -> str:
     scope = resolve_scope(engine, args, args.county)
+    place = "、".join(args.county) if args.county else report.CITY
     headline = report.compute_headline(engine, scope)
     if args.format == "json":
         return json.dumps({"as_of": scope.as_of.isoformat(), "year": scope.plan_year,
-                           "county": args.county or report.CITY, "is_demo": db.load_is_demo(engine),
+                           "county": place, "is_demo": db.load_is_demo(engine),
                            "measures": [{k: _plain(v) for k, v in row.items()} for _, row in headline.iterrows()]},
                           ensure_ascii=False, indent=1)
     if args.format == "csv":
         return headline.to_csv(index=False)
     shown = tables.build_headline_table(headline)
     demo_mark = "(演示数据)" if db.load_is_demo(engine) else ""
-    title = f"{args.county or report.CITY} {scope.plan_year}年度 截至 {fmt.format_date(scope.as_of)}{demo_mark}"
+    title = f"{place} {scope.plan_year}年度 截至 {fmt.format_date(scope.as_of)}{demo_mark}"
     return title + "\n" + render_text_table(shown)
 
 
