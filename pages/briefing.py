@@ -44,8 +44,11 @@ st.caption("点击后在服务器端生成文件(幻灯片约需十秒)。图表
 
 text = ui.cached(notice.build_notice, scope, previous, programs)
 st.subheader("进度通报")
-st.caption("右上角按钮可复制全文;数字均取自排名与指标计算,与各页面一致。")
-st.code(text.text, language=None, wrap_lines=True)
+st.caption("数字均取自排名与指标计算,与各页面一致。")
+with st.container(border=True, key="notice_text"):
+    st.html(notice.SCREEN_CSS + f'<div class="notice">{notice.render_notice_html(text)}</div>')
+with st.expander("复制全文(纯文本)"):
+    st.code(text.text, language=None, wrap_lines=True)
 st.download_button("下载通报文本(TXT)", data=text.text.encode("utf-8-sig"),
                    file_name=f"进度通报_{scope.as_of.isoformat()}.txt", mime="text/plain", on_click="ignore",
                    icon=":material/description:", key="notice_txt")

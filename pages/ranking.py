@@ -4,6 +4,7 @@ import streamlit as st
 
 from retrofit import charts, fmt, queries, report, tables, ui
 from retrofit.measures import find_measure, measure_keys
+from retrofit.settings import FLAG_THRESHOLDS
 from retrofit.vocab import PROGRAMS
 
 TREND_REPORTS = 12  # weekly reports shown in the trend (about a quarter)
@@ -29,7 +30,7 @@ target = ranking["target"].dropna()
 line = "时间进度线" if measure.deadline else "目标"
 st.markdown(f"**{PROGRAMS[program]} · {measure.label}** = {measure.description}。"
             + (f"{line} **{fmt.format_percent(target.iloc[0])}**;" if len(target) else "")
-            + f"落后{line}超过{charts.FLAG_THRESHOLDS.red_gap_pp:g}个百分点标红,落后标黄。"
+            + f"落后{line}超过{FLAG_THRESHOLDS.red_gap_pp:g}个百分点标红,落后标黄。"
             + (f"名次变化对比 {fmt.format_date(f.previous)}。" if f.previous else ""))
 
 table_col, chart_col = st.columns([6, 5])

@@ -208,6 +208,10 @@ class _DemoCity:
         lon, lat = sample_point(self.shapes[profile.adcode], rng, profile.seat, 0.035)
         delay = self.delay(profile, year, "renovation_delay") * rng.uniform(0.3, 3.0)
         planned, actual = self.stage_dates(year, delay)
+        if year == DEMO_DATA_DATE.year - 1 and profile.renovation_delay and seq % 2 == 0:
+            # Late counties leave every other of last year's communities unaccepted past the
+            # deadline (decided without the random stream, so the rest of the city is unchanged).
+            actual[5] = max(actual[5], date(year + 1, 12, 1)) + _days(7 * seq)
         investment = households * rng.randint(20, 34) * 1_000 // 10_000 * 10_000
         row = self.add(
             db.renovation_project, id=len(self.rows[db.renovation_project]) + 1,

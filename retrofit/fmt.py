@@ -109,6 +109,17 @@ def format_count(count, unit: str) -> str:
     return NOTHING if _missing(count) else f"{int(count):,}{unit}"
 
 
+def format_lag_reason(label: str, numerator: int, denominator: int, target: float | None, gap_pp: float | None,
+                      time_line: bool = True) -> str:
+    """Why a county is flagged, in the bureau's words: '完成率73.0%,低于时间进度线100.0%,落后27.0个百分点'
+    ('低于目标20.0%' for a fixed target)."""
+    value = format_percent_of(numerator, denominator)
+    line = "时间进度线" if time_line else "目标"
+    if _missing(gap_pp) or _missing(target):
+        return f"{label}{value}"
+    return f"{label}{value},低于{line}{format_percent(target)},落后{format_pp(abs(gap_pp)).lstrip('+')}"
+
+
 def format_rank_change(change) -> str:
     """Places gained since the previous report: '↑2', '↓1', '—' unchanged, '' no previous rank."""
     if _missing(change):

@@ -5,13 +5,14 @@ Every figure is formatted by `fmt` from the same report rows the tables and the 
 ranking shows. The `describe_*` functions are pure (frames in, sentences out); `build_notice`
 gathers their inputs from the store.
 """
+import html
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from . import db, fmt, queries
+from . import db, fmt, queries, report
 from .measures import CLOSED, OPEN, OVERDUE, RED, find_measure
 from .settings import FLAG_THRESHOLDS, RETENTION_AGE_DAYS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -22,16 +23,6 @@ ISSUER = "市住房和城乡建设局"
 SALUTATION = "各县(市、区)住房和城乡建设局:"
 # How many laggards the "其中…仅为…" sentence names at most.
 LOWEST_NAMED = 3
-
-
-def describe_lag(label: str, numerator: int, denominator: int, target: float | None, gap_pp: float | None,
-                 time_line: bool = True) -> str:
-    """'完成率73.0%,低于时间进度线100.0%,落后27.0个百分点' (or '低于目标20.0%' for fixed targets)."""
-    value = fmt.format_percent_of(numerator, denominator)
-    line = "时间进度线" if time_line else "目标"
-    if gap_pp is None or target is None:
-        return f"{label}{value}"
-    return f"{label}{value},低于{line}{fmt.format_percent(target)},落后{fmt.format_pp(abs(gap_pp)).lstrip('+')}"
 
 
 # ---- the notice as a structure ---------------------------------------------------------------
@@ -74,6 +65,45 @@ class Notice:
         """Plain text to copy into a message or a document: one paragraph a line."""
         lines = [self.title, self.subtitle, "", *self.paragraphs, "", self.issuer, fmt.format_date(self.as_of)]
         return "\n".join(lines)
+
+
+def split_label(paragraph: str) -> tuple[str, str]:
+    """'(一)总体进展。…' -> ('(一)总体进展。', '…'): the run-in label 公文 set apart; ('', paragraph)
+    when there is none."""
+    if paragraph.startswith("(") and "。" in paragraph[:16]:
+        cut = paragraph.index("。") + 1
+        return paragraph[:cut], paragraph[cut:]
+    return "", paragraph
+
+
+def render_notice_html(text: Notice) -> str:
+    """The notice as HTML paragraphs (title, subtitle, salutation, numbered parts, sign-off), with
+    class names a stylesheet can set in 公文 fashion: h1, .subtitle, .flush, .heading, .label,
+    .sign. Every text is escaped."""
+    e = html.escape
+    body = [f"<h1>{e(text.title)}</h1>", f'<p class="subtitle flush">{e(text.subtitle)}</p>',
+            f'<p class="flush">{e(text.salutation)}</p>', f"<p>{e(text.opening)}</p>"]
+    for part in text.sections:
+        body.append(f'<p class="heading">{e(part.heading)}</p>')
+        for paragraph in part.paragraphs:
+            label, rest = split_label(paragraph)
+            body.append(f'<p><span class="label">{e(label)}</span>{e(rest)}</p>' if label else f"<p>{e(rest)}</p>")
+    body += [f"<p>{e(text.closing)}</p>", f'<p class="sign">{e(text.issuer)}</p>',
+             f'<p class="sign">{e(fmt.format_date(text.as_of))}</p>']
+    return "".join(body)
+
+
+# How the notice reads on a page (the briefing panel); the PDF has its own 公文 sheet.
+SCREEN_CSS = """<style>
+.notice h1 { font-size: 1.5rem; text-align: center; margin: 0.2rem 0; }
+.notice p { margin: 0 0 0.35rem 0; text-indent: 2em; line-height: 1.8; font-size: 1.05rem; }
+.notice p.flush, .notice p.sign { text-indent: 0; }
+.notice p.subtitle { text-align: center; color: #5f6b7a; margin-bottom: 0.8rem; }
+.notice p.heading { font-weight: 700; margin-top: 0.6rem; }
+.notice span.label { font-weight: 600; }
+.notice p.sign { text-align: right; }
+.notice p:not(.sign) + p.sign { margin-top: 1rem; }
+</style>"""
 
 
 # ---- sentences (pure) ------------------------------------------------------------------------
@@ -270,8 +300,6 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
                  programs: tuple[str, ...] = (RENOVATION, HEATING)) -> Notice:
     """The progress notice for `scope` (report.Scope), comparing ranks with the `previous`
     report date (none: no rank movement), for the given programs (renovation, heating)."""
-    from . import report  # imported here: report imports this module for describe_lag
-
     programs = tuple(p for p in (RENOVATION, HEATING) if p in programs)
     if not programs:
         raise ValueError("programs must name renovation and/or heating")

@@ -471,10 +471,8 @@ def _docx_paragraph(document, text: str = "", face: str = BODY_FONT, size: float
 
 def _split_label(paragraph: str) -> list[tuple[str, str]]:
     """'(一)总体进展。…' -> the label in 楷体, the rest in 仿宋."""
-    if paragraph.startswith("(") and "。" in paragraph[:16]:
-        cut = paragraph.index("。") + 1
-        return [(paragraph[:cut], SUBHEADING_FONT), (paragraph[cut:], BODY_FONT)]
-    return [(paragraph, BODY_FONT)]
+    label, rest = notice.split_label(paragraph)
+    return [(label, SUBHEADING_FONT), (rest, BODY_FONT)] if label else [(rest, BODY_FONT)]
 
 
 def _add_page_number(section) -> None:
@@ -581,12 +579,13 @@ PDF_CSS = f"""
 @page {{ size: A4; margin: 37mm 26mm 35mm 28mm; }}
 body {{ font-family: {SERIF}; font-size: 16pt; line-height: 28pt; color: #000; margin: 0; }}
 h1 {{ font-family: {SERIF}; font-weight: 700; font-size: 22pt; line-height: 36pt; text-align: center; margin: 0; }}
-.subtitle {{ text-align: center; font-family: {KAI}; }}
+.subtitle {{ text-align: center; font-family: {KAI}; margin-bottom: 28pt; }}
 p {{ margin: 0; text-indent: 2em; text-align: justify; }}
 p.flush {{ text-indent: 0; }}
 p.heading {{ font-family: {HEI}; break-after: avoid; }}
 span.label {{ font-family: {KAI}; }}
 p.sign {{ text-align: right; text-indent: 0; padding-right: 2em; }}
+p:not(.sign) + p.sign {{ margin-top: 28pt; }}
 .demo {{ color: #c00000; }}
 .attachment {{ break-before: page; }}
 .attachment h2 {{ font-family: {HEI}; font-size: 16pt; font-weight: normal; margin: 0 0 8pt 0; }}
@@ -604,18 +603,7 @@ PDF_FOOTER = ('<div style="width:100%;text-align:center;font-size:12pt;font-fami
 def build_notice_html(content: PackContent) -> str:
     """The document (notice and attachments) as one HTML page, for printing to PDF."""
     text, e = content.notice, html.escape
-    body = [f"<h1>{e(text.title)}</h1>", f'<p class="subtitle flush">{e(text.subtitle)}</p>', "<p>&nbsp;</p>",
-            f'<p class="flush">{e(text.salutation)}</p>', f"<p>{e(text.opening)}</p>"]
-    for part in text.sections:
-        body.append(f'<p class="heading">{e(part.heading)}</p>')
-        for paragraph in part.paragraphs:
-            pieces = _split_label(paragraph)
-            if len(pieces) == 2:
-                body.append(f'<p><span class="label">{e(pieces[0][0])}</span>{e(pieces[1][0])}</p>')
-            else:
-                body.append(f"<p>{e(paragraph)}</p>")
-    body += [f"<p>{e(text.closing)}</p>", "<p>&nbsp;</p>", f'<p class="sign">{e(text.issuer)}</p>',
-             f'<p class="sign">{e(fmt.format_date(text.as_of))}</p>']
+    body = [notice.render_notice_html(text)]
     for caption, header, rows, flags in _attachment_tables(content):
         flag_column = header.index("标识")
         cells = []

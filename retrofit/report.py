@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from . import fmt, measures, notice, queries
+from . import fmt, measures, queries
 from .measures import (MEASURES, Measure, compute_flag, compute_gap_pp, compute_rate, compute_target,
                        find_measure)
 from .rankings import compute_rank_change, rank_values
@@ -208,8 +208,8 @@ def compute_laggards(engine: Engine, scope: Scope) -> pd.DataFrame:
             measure = find_measure(program, key)
             table = compute_measure_table(engine, program, key, scope)
             for _, row in table[table["flag"] == measures.RED].iterrows():
-                reason = notice.describe_lag(measure.label, row["numerator"], row["denominator"], row["target"],
-                                             row["gap_pp"], time_line=measure.deadline is not None)
+                reason = fmt.format_lag_reason(measure.label, row["numerator"], row["denominator"], row["target"],
+                                               row["gap_pp"], time_line=measure.deadline is not None)
                 rows.append(dict(row.drop("flag"), program=program, key=key, label=measure.label, reason=reason))
     columns = ["county", "adcode", "program", "key", "label", "numerator", "denominator", "value", "target",
                "gap_pp", "reason"]

@@ -48,9 +48,16 @@ def engine() -> Engine:
     return get_engine(database_url())
 
 
+@st.cache_data(ttl=5, show_spinner=False)
+def _revision(url: str) -> str:
+    """The store's revision, read at most every 5 seconds (a page makes a dozen cached calls)."""
+    return db.load_revision(get_engine(url))
+
+
 def store_key() -> str:
     """Changes whenever the data changes (the store's revision), so cached results follow."""
-    return f"{database_url()}#{db.load_revision(engine())}"
+    url = database_url()
+    return f"{url}#{_revision(url)}"
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)

@@ -69,7 +69,6 @@ def test_city_wide_heating_sentence_matches_the_measures_output(demo_engine, dem
     assert match.groups() == (fmt.format_households(done["denominator"]), fmt.format_households(carried),
                               fmt.format_households(done["numerator"]),
                               fmt.format_percent_of(done["numerator"], done["denominator"]))
-    assert match.group(1) == "1.34万户" and match.group(4) == "90.6%"  # as `python -m retrofit measures` prints
 
 
 def test_notice_names_the_county_with_the_lowest_completion_rate(demo_engine, demo_notice):
@@ -77,7 +76,6 @@ def test_notice_names_the_county_with_the_lowest_completion_rate(demo_engine, de
     lowest = table.sort_values("value").iloc[0]
     match = re.search(r"其中(\S+?)完成率仅为(\d+\.\d%)", paragraph(demo_notice, "农村清洁取暖改造"))
     assert match.groups() == (lowest["county"], fmt.format_percent_of(lowest["numerator"], lowest["denominator"]))
-    assert match.groups() == ("太白县", "1.1%")
 
 
 def test_renovation_sentence_carries_investment_and_the_lowest_finish_rate(demo_engine, demo_notice):
@@ -87,8 +85,8 @@ def test_renovation_sentence_carries_investment_and_the_lowest_finish_rate(demo_
     assert (f"计划投资{fmt.format_yuan(invest['denominator'])}" in text
             and f"完成投资{fmt.format_yuan(invest['numerator'])},投资完成率"
                 f"{fmt.format_percent_of(invest['numerator'], invest['denominator'])}" in text)
-    assert "计划投资4.20亿元" in text and "完成投资3.82亿元,投资完成率91.1%" in text
-    assert "其中凤翔区完工率仅为16.7%" in text
+    lowest = rank(demo_engine, "renovation", "finish_rate").sort_values("value").iloc[0]
+    assert f"其中{lowest['county']}完工率仅为{fmt.format_percent_of(lowest['numerator'], lowest['denominator'])}" in text
 
 
 def test_counties_behind_the_line_carry_the_rates_of_the_ranking(demo_engine, demo_notice):

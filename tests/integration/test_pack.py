@@ -9,7 +9,7 @@ from pptx import Presentation
 from pptx.util import Emu
 from pypdf import PdfReader
 
-from retrofit import notice, pack, report
+from retrofit import fmt, notice, pack, report
 from retrofit.cli import main
 
 AS_OF, PREVIOUS = date(2026, 11, 20), date(2026, 11, 13)
@@ -105,13 +105,17 @@ def test_docx_is_the_notice_in_official_style_with_ranking_tables(content):
     assert len(document.tables) == len(content.rankings)
     first = document.tables[0]
     assert [c.text for c in first.rows[0].cells][:3] == ["名次", "县区", "完工率"]
-    assert first.rows[-1].cells[1].text == "凤翔区" and first.rows[-1].cells[2].text == "16.7%"
+    last = next(iter(content.rankings.values())).iloc[-1]  # the first attached ranking, last place
+    assert first.rows[-1].cells[1].text == last["county"]
+    assert first.rows[-1].cells[2].text == fmt.format_percent_of(last["numerator"], last["denominator"])
 
 
 def test_pdf_text_holds_the_notice_title_and_figures(content, pdf):
     text = "".join(page.extract_text() for page in pdf.pages).replace("\n", "").replace(" ", "")
     assert content.notice.title.replace(" ", "") in text
-    assert "其中太白县完成率仅为1.1%" in text
+    lowest = content.rankings["heating", "completion_rate"].sort_values("value").iloc[0]
+    rate = fmt.format_percent_of(lowest["numerator"], lowest["denominator"])
+    assert f"其中{lowest['county']}完成率仅为{rate}" in text
     assert len(pdf.pages) >= 3
 
 

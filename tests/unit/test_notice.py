@@ -3,7 +3,7 @@ from datetime import date
 
 import pandas as pd
 
-from retrofit import notice
+from retrofit import fmt, notice
 
 
 def ranked(rows, target=0.5) -> pd.DataFrame:
@@ -19,9 +19,10 @@ def ranked(rows, target=0.5) -> pd.DataFrame:
     return frame
 
 
-def test_describe_lag_keeps_its_wording():
-    assert notice.describe_lag("完成率", 73, 100, 1.0, -27.0) == "完成率73.0%,低于时间进度线100.0%,落后27.0个百分点"
-    assert notice.describe_lag("居民出资占比", 1, 10, 0.2, -10.0, time_line=False).endswith("低于目标20.0%,落后10.0个百分点")
+def test_the_reason_a_county_is_flagged_reads_as_the_bureau_writes_it():
+    assert fmt.format_lag_reason("完成率", 73, 100, 1.0, -27.0) == "完成率73.0%,低于时间进度线100.0%,落后27.0个百分点"
+    assert fmt.format_lag_reason("居民出资占比", 1, 10, 0.2, -10.0, time_line=False).endswith(
+        "低于目标20.0%,落后10.0个百分点")
 
 
 def test_notice_names_the_red_counties_lowest_first_with_their_rates():
