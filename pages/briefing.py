@@ -31,7 +31,7 @@ for column, (kind, label, help_text, needs_browser) in zip(columns, downloads):
     with column:
         st.download_button(
             label, data=lambda kind=kind: pack.build_pack(engine, scope, previous, kind, programs),
-            file_name=pack.pack_filename(scope, kind), mime=pack.PACK_MIME[kind], help=help_text,
+            file_name=pack.pack_filename(scope, kind, f.place), mime=pack.PACK_MIME[kind], help=help_text,
             icon=":material/download:", on_click="ignore", type="primary" if kind == "pptx" else "secondary",
             disabled=needs_browser and chromium is None, width="stretch", key=f"pack_{kind}")
 with columns[3]:

@@ -37,8 +37,8 @@ with progress_tab:
                         clickable=True)
     with right:
         ranking = ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous)
-        st.markdown("**完成率排名(通气通电 ÷ 计划含结转)**")
-        ui.render_table(tables.build_ranking_table(ranking, "完成率", "户"), "清洁取暖完成率排名", "heating_ranking",
+        st.markdown("**完成率排名**(通气通电 ÷ 计划含结转;完整表格见“县区排名”)")
+        ui.render_table(tables.build_compact_ranking_table(ranking), "清洁取暖完成率排名", "heating_ranking",
                         flags=True)
 
 with routes_tab:

@@ -18,8 +18,8 @@ headline = ui.cached(report.compute_headline, f.scope).set_index(["program", "ke
 def render_metric(program: str, key: str) -> None:
     row = headline.loc[(program, key)]
     measure = find_measure(program, key)
-    done, planned = fmt.format_count(row["numerator"], row["unit"]), fmt.format_count(row["denominator"], row["unit"])
-    st.metric(f"{measure.label} · {done} / {planned}", fmt.format_percent_of(row["numerator"], row["denominator"]),
+    st.metric(f"{measure.label} · {fmt.format_progress(row['numerator'], row['denominator'], row['unit'])}",
+              fmt.format_percent_of(row["numerator"], row["denominator"]),
               delta=tables.describe_gap(row["gap_pp"], row["target"]) or None,
               delta_color="off" if round(row["gap_pp"] or 0, 1) == 0 else "normal", border=True)
 

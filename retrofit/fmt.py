@@ -1,6 +1,7 @@
 """Numbers as the bureau writes them: percentages to one decimal, 万户 / 亿元 / 万元 / 万平方米,
 rounding half up (四舍五入, not Python's round-half-even). Every figure on screen, in an export
 or in the notice text is formatted here, so the same number reads the same everywhere."""
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -118,6 +119,16 @@ def format_lag_reason(label: str, numerator: int, denominator: int, target: floa
     if _missing(gap_pp) or _missing(target):
         return f"{label}{value}"
     return f"{label}{value},低于{line}{format_percent(target)},落后{format_pp(abs(gap_pp)).lstrip('+')}"
+
+
+def format_progress(numerator, denominator, unit: str) -> str:
+    """Done of planned, the unit written once where both share it: '1.21 / 1.34万户',
+    '62 / 64个', but '8,946.21万元 / 1.01亿元'."""
+    done, planned = format_count(numerator, unit), format_count(denominator, unit)
+    done_unit, planned_unit = re.search(r"[^\d.,]*$", done).group(), re.search(r"[^\d.,]*$", planned).group()
+    if done_unit == planned_unit and done_unit:
+        done = done[:-len(done_unit)]
+    return f"{done} / {planned}"
 
 
 def format_rank_change(change) -> str:

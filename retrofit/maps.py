@@ -116,4 +116,6 @@ def build_county_deck(table: pd.DataFrame, measure: Measure, villages: pd.DataFr
     tooltip = {"html": "<b>{county}</b> {name}<br/>{label}{info}<br/>{detail}",
                "style": {"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"}}
     view = pdk.ViewState(longitude=CITY_CENTRE["lon"], latitude=CITY_CENTRE["lat"], zoom=zoom, pitch=0)
-    return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE, tooltip=tooltip)
+    # Without a depth test the layers stack in the order listed, so labels stay on top of points.
+    return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE, tooltip=tooltip,
+                    parameters={"depthTest": False})

@@ -96,8 +96,9 @@ def pack_kind(path: str | Path) -> str:
     return kind
 
 
-def pack_filename(scope: report.Scope, kind: str) -> str:
-    return f"会议材料_{scope.as_of.isoformat()}.{kind}"
+def pack_filename(scope: report.Scope, kind: str, place: str = "全市") -> str:
+    """'会议材料_陇县_2026-11-20.pptx': what the file covers and when, so packs do not mix up."""
+    return f"会议材料_{place}_{scope.as_of.isoformat()}.{kind}"
 
 
 def build_pack(engine: Engine, scope: report.Scope, previous: date | None, kind: str,
@@ -129,7 +130,8 @@ SLIDE_FONT_LATIN, SLIDE_FONT_EA = "Microsoft YaHei", "微软雅黑"
 DARK, MUTED, LIGHT_BG = "1C2430", "5F6B7A", "F3F5F8"
 # Notice text at NOTICE_PT on a 12.3-inch wide box: about 46 characters a line (digits are
 # narrower than Chinese) and 16 lines a slide (line spacing 1.2); more goes on a continuation slide.
-NOTICE_PT, NOTICE_CHARS_PER_LINE, NOTICE_LINES_PER_SLIDE = 20, 46, 16
+# 14 lines, not the 16 that fit in PowerPoint: LibreOffice and WPS set Chinese a little looser.
+NOTICE_PT, NOTICE_CHARS_PER_LINE, NOTICE_LINES_PER_SLIDE = 20, 46, 14
 
 
 def _set_east_asian_font(rpr, latin: str = SLIDE_FONT_LATIN, east_asian: str = SLIDE_FONT_EA) -> None:

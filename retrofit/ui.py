@@ -116,9 +116,11 @@ def render_filters() -> Filters:
         previous = st.selectbox("对比上期(调度日期)", earlier, index=0 if earlier else None, key="previous",
                                 bind="query-params", placeholder="无")
         stages = st.multiselect("改造阶段(小区)", [NO_STAGE, *STAGE_STANDING], key="stage", bind="query-params",
-                                placeholder="全部阶段", select_all=False)
+                                placeholder="全部阶段", select_all=False,
+                                help="只作用于小区清单和地图上的小区点位;指标与排名始终按全部小区计算")
         routes = st.multiselect("技术路线(农户)", list(ROUTES), key="route", bind="query-params",
-                                placeholder="全部路线", select_all=False)
+                                placeholder="全部路线", select_all=False,
+                                help="只作用于技术路线构成、经济账、村户清单和地图上的村点位;指标与排名按全部农户计算")
     adcodes = tuple(counties.loc[counties["county"].isin(names), "adcode"])
     return Filters(scope=Scope(as_of, year, adcodes), previous=date.fromisoformat(previous) if previous else None,
                    county_names=tuple(names), stages=tuple(stages), routes=tuple(routes))
@@ -186,6 +188,9 @@ def render_header(title: str) -> None:
         previous = f" · 对比上期 {fmt.format_date(f.previous)}" if f.previous else ""
         st.markdown(f"数据截至 **{fmt.format_date(f.scope.as_of)}** · {f.scope.plan_year}年度 · "
                     f"范围:**{f.place}**{previous}{demo_mark}")
+        if f.scope.as_of.year < f.scope.plan_year:
+            st.warning(f"数据截至日期早于{f.scope.plan_year}年度计划期,该年度各项进度尚未开始;"
+                       f"查看往年情况请同时调整侧栏“年度”。")
     with right:
         # A new browser tab (a fresh session) for the wall: the current filters travel in the link,
         # and no sidebar widget of this session can take them back off the URL.

@@ -60,3 +60,9 @@ def test_household_head_names_are_masked():
 
 def test_a_gap_that_rounds_to_zero_has_no_sign():
     assert fmt.format_pp(-0.04) == "0.0个百分点"
+
+
+def test_done_of_planned_writes_a_shared_unit_once():
+    assert fmt.format_progress(12_142, 13_404, "户") == "1.21 / 1.34万户"
+    assert fmt.format_progress(62, 64, "个") == "62 / 64个"
+    assert fmt.format_progress(89_462_100, 101_200_000, "元") == "8,946.21万元 / 1.01亿元"
