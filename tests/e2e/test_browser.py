@@ -110,6 +110,8 @@ def test_clicking_a_bar_in_the_ranking_filters_to_that_county(page, app_url):
 
 def _pick_first_row(page, table) -> None:
     """Tick the first row's selection box of a Streamlit dataframe (a canvas grid)."""
+    table.locator("[data-testid='stDataFrame']").first.wait_for(timeout=15_000)
+    page.wait_for_timeout(500)  # the grid draws its rows just after the element appears
     box = table.bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + 36 + 18)
     wait_until_settled(page)
@@ -119,7 +121,7 @@ def test_drilling_down_to_a_community_shows_its_stage_timeline(page, app_url):
     _open(page, f"{app_url}/renovation")
     page.get_by_role("tab", name="小区清单").click()
     _pick_first_row(page, page.locator(".st-key-community_list"))
-    assert page.get_by_text("改造阶段:计划与实际").count() == 1
+    page.get_by_text("改造阶段:计划与实际").wait_for(timeout=15_000)
     assert page.locator(ERRORS).count() == 0
     screenshot(page, "community-drill-down")
 
@@ -164,7 +166,7 @@ def test_searching_forgets_the_picked_community_instead_of_showing_another(page,
     _open(page, f"{app_url}/renovation")
     page.get_by_role("tab", name="小区清单").click()
     _pick_first_row(page, page.locator(".st-key-community_list"))
-    assert page.get_by_text("改造阶段:计划与实际").count() == 1
+    page.get_by_text("改造阶段:计划与实际").wait_for(timeout=15_000)
     search = page.get_by_role("textbox", name="搜索小区、街道或县区")
     search.fill("凤翔")
     search.press("Enter")
