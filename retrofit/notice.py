@@ -158,6 +158,15 @@ def describe_behind_line(label: str, table: pd.DataFrame, time_line: bool = True
         return ""
     line = f"{_line_name(time_line)}({fmt.format_percent(target.iloc[0])})"
     behind = table[table["gap_pp"].notna() & (table["gap_pp"] < 0)].sort_values(["value", "adcode"], kind="stable")
+    if len(table) == 1:  # one county's notice speaks of that county
+        row = table.iloc[0]
+        stated = f"{row['county']}{label}{_rate(row['numerator'], row['denominator'])}"
+        if behind.empty:
+            return f"{stated},已达到{line}。"
+        sentence = f"{stated},低于{line},落后{fmt.format_pp(abs(row['gap_pp'])).lstrip('+')}"
+        if red_gap_pp is not None and row["flag"] == RED:
+            sentence += ",列为红色预警"
+        return sentence + "。"
     if behind.empty:
         return f"各县区{label}均已达到{line}。"
     red = behind[behind["flag"] == RED] if red_gap_pp is not None else behind.iloc[:0]
@@ -204,7 +213,7 @@ def describe_stage_shortfall(progress: pd.DataFrame, place: str) -> str:
     return lead + ";".join(parts) + "。"
 
 
-def describe_procurement(procurement: pd.DataFrame, year: int) -> str:
+def describe_procurement(procurement: pd.DataFrame, year: int, who: str = "各县区") -> str:
     """Counties whose heating implementation plan (实施方案) is not issued, or whose equipment
     suppliers are not selected yet (招标入库). `procurement` is queries.load_procurement."""
     if procurement.empty:
@@ -217,12 +226,13 @@ def describe_procurement(procurement: pd.DataFrame, year: int) -> str:
     if not not_selected.empty:
         parts.append(f"{_join(not_selected['county'])}已下发实施方案,但尚未完成设备招标入库")
     if not parts:
-        return f"各县区均已下发{year}年度实施方案,并完成设备招标入库。"
+        subject = "各县区均" if who == "各县区" else who
+        return f"{subject}已下发{year}年度实施方案,并完成设备招标入库。"
     return ";".join(parts) + "。"
 
 
 def describe_retained(retained: pd.DataFrame, as_of: date, program_names: dict[str, str],
-                      retention_days: int) -> str:
+                      retention_days: int, who: str = "各县区") -> str:
     """Funds held back (资金留置): each flagged allocation's undisbursed money summed by county,
     program and plan year. `retained` is report.compute_retained_funds."""
     flagged = retained[retained["flagged"]] if not retained.empty else retained
@@ -234,7 +244,7 @@ def describe_retained(retained: pd.DataFrame, as_of: date, program_names: dict[s
                   for c, p, y, v in zip(groups["county"], groups["program"], groups["plan_year"],
                                         groups["retained_yuan"]))
     total = fmt.format_yuan(int(flagged["retained_yuan"].sum()))
-    return (f"截至{fmt.format_date(as_of)},已下达各县区的资金中仍有{total}未拨付到项目,"
+    return (f"截至{fmt.format_date(as_of)},已下达{who}的资金中仍有{total}未拨付到项目,"
             f"形成资金留置(上年度资金,或下达超过{retention_days}天仍未拨付):{items}。"
             "请相关县区尽快拨付到项目,严禁截留挪用。")
 
@@ -244,6 +254,15 @@ def describe_rank_movement(label: str, table: pd.DataFrame, previous: date | Non
     (由第5位降至第6位);其余县区排名不变。' '' without a previous report."""
     if previous is None:
         return ""
+    if len(table) == 1:  # one county: its place among all the city's counties
+        row = table.iloc[0]
+        if pd.isna(row["rank"]):
+            return ""
+        change = row["rank_change"]
+        moved = ("与上期持平" if change == 0 else f"较上期上升{int(change)}位" if change > 0
+                 else f"较上期下降{int(-change)}位") if not pd.isna(change) else ""
+        return (f"与上期({fmt.format_date(previous)})相比,{row['county']}{label}在全市排第{int(row['rank'])}位"
+                f"{',' + moved if moved else ''}。")
     known = table[table["rank_change"].notna()]
     up = known[known["rank_change"] > 0].sort_values(["rank", "adcode"], kind="stable")
     down = known[known["rank_change"] < 0].sort_values(["rank", "adcode"], kind="stable")
@@ -305,6 +324,7 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
         raise ValueError("programs must name renovation and/or heating")
     names = queries.load_counties(engine, scope.counties)["county"].tolist()
     place = "全市" if not scope.counties else _join(names)
+    who = names[0] if len(names) == 1 else "各县区"  # whom the sentences address
     headline = {(r.program, r.key): r for r in report.compute_headline(engine, scope).itertuples()}
     totals = report.compute_totals(engine, scope)
     year, red = scope.plan_year, FLAG_THRESHOLDS.red_gap_pp
@@ -341,7 +361,8 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
             if overall is None:
                 sections.append(Section(f"{PROGRAMS[program]}", (f"{year}年{place}未安排清洁取暖改造计划。",)))
                 continue
-            steps = describe_procurement(queries.load_procurement(engine, year, scope.as_of, scope.counties), year)
+            steps = describe_procurement(queries.load_procurement(engine, year, scope.as_of, scope.counties), year,
+                                         who)
         labelled = [("总体进展", overall), (STEP_TOPICS[program], steps),
                     ("时间进度", behind_paragraph(program, tables)),
                     ("排名变化", describe_rank_movement(main.label, tables[main_key], previous))]
@@ -353,12 +374,15 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
     retained = report.compute_retained_funds(engine, scope)
     retained = retained[retained["program"].isin(programs)]
     sections.append(Section(heading(len(sections), "资金留置情况"), (
-        describe_retained(retained, scope.as_of, PROGRAMS, RETENTION_AGE_DAYS),)))
+        describe_retained(retained, scope.as_of, PROGRAMS, RETENTION_AGE_DAYS, who),)))
     items = report.compute_supervision(engine, scope)
     items = items[items["program"].isin(programs)]
     sections.append(Section(heading(len(sections), "督办事项办理情况"), (
         describe_supervision(items, scope.as_of, place, OVERDUE, OPEN, CLOSED),)))
-    sections.append(Section(heading(len(sections), "下一步工作要求"), (_requirements(laggards, names),)))
+    has_overdue = bool((items["status"] == OVERDUE).any())
+    has_retained = bool(retained["flagged"].any()) if not retained.empty else False
+    sections.append(Section(heading(len(sections), "下一步工作要求"), (
+        _requirements(laggards, names, has_overdue, has_retained),)))
 
     work = "和".join(PROGRAMS[p] for p in programs)
     return Notice(
@@ -428,8 +452,15 @@ def _heating_overall(headline: dict, totals: dict, place: str, year: int, as_of:
     return text
 
 
-def _requirements(laggards: list[str], counties: list[str]) -> str:
-    named = f"{_join(laggards)}等进度滞后县区" if laggards and len(laggards) < len(counties) else "各县区"
-    return (f"请{named}认真分析原因,制定整改措施,倒排工期、挂图作战,确保按期完成年度目标任务;"
-            "对逾期未销号的督办事项限期整改销号,对留置资金尽快拨付到项目。"
-            "市住建局将持续跟踪调度,按周通报进展情况。")
+def _requirements(laggards: list[str], counties: list[str], has_overdue: bool = True,
+                  has_retained: bool = True) -> str:
+    """The closing demands, addressed to the laggards (or the one county), asking only for
+    what applies: overdue supervision items and retained funds when there are any."""
+    if len(counties) == 1:
+        named = counties[0]
+    else:
+        named = f"{_join(laggards)}等进度滞后县区" if laggards and len(laggards) < len(counties) else "各县区"
+    asks = [ask for ask, applies in (("对逾期未销号的督办事项限期整改销号", has_overdue),
+                                     ("对留置资金尽快拨付到项目", has_retained)) if applies]
+    return (f"请{named}认真分析原因,制定整改措施,倒排工期、挂图作战,确保按期完成年度目标任务"
+            + (";" + ",".join(asks) if asks else "") + "。市住建局将持续跟踪调度,按周通报进展情况。")

@@ -216,3 +216,12 @@ def test_cli_notice_for_one_program(demo_url, monkeypatch, capsys):
     assert main(["notice", "--program", "renovation"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("关于全市老旧小区改造工作进展情况的通报") and "与上期(2026年11月13日)相比" in out
+
+
+def test_one_countys_notice_speaks_of_that_county_and_its_citywide_place(demo_engine):
+    scope = report.Scope(AS_OF, counties=("610327",))  # 陇县
+    text = notice.build_notice(demo_engine, scope, PREVIOUS).text
+    assert "各县区" not in text.replace("各县(市、区)", "")
+    place = report.rank_measure(demo_engine, "heating", "completion_rate", scope, PREVIOUS).iloc[0]
+    assert f"陇县完成率在全市排第{int(place['rank'])}位" in text
+    assert "对留置资金尽快拨付" not in text  # 陇县 has none
