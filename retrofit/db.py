@@ -12,8 +12,8 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, Floa
                         inspect, select)
 from sqlalchemy.engine import Connection, Engine
 
-from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, PROCUREMENT_STEPS,
-                    PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROUTES, STAGES,
+from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, NODE_STEPS,
+                    PROCUREMENT_STEPS, PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROUTES, STAGES,
                     URBAN_WORK_KINDS)
 
 # Constraint names are prefixed with their table, so a violation message says where it happened.
@@ -56,6 +56,27 @@ report = Table(
     Column("report_on", Date, primary_key=True),
     Column("kind", String(6), nullable=False),
     _one_of("kind", REPORT_KINDS),
+)
+
+# ---- plan nodes (节点目标) ------------------------------------------------------------------
+
+# The annual implementation plan's node requirements per step, e.g. "3月底前开工30%、6月底前全部开工":
+# by the end of `due_on`, `required_share` of the step's task must be done. A county row overrides
+# the city-wide nodes (county_adcode NULL) for that county and step. A node with share 0 marks the
+# day before which the step is not judged at all (no one finishes a community in February).
+plan_node = Table(
+    "plan_node", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("program", String(12), nullable=False),
+    Column("plan_year", Integer, nullable=False),
+    Column("step", String(12), nullable=False),
+    Column("county_adcode", String(6), ForeignKey("county.adcode")),
+    Column("due_on", Date, nullable=False),
+    Column("required_share", Float, nullable=False),
+    _one_of("program", PROGRAMS),
+    _one_of("step", NODE_STEPS),
+    CheckConstraint("required_share >= 0 AND required_share <= 1", name="required_share_range"),
+    Index("ix_plan_node_program_year", "program", "plan_year"),
 )
 
 # ---- old residential community renovation -------------------------------------------------

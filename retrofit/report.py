@@ -8,10 +8,11 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from . import fmt, measures, queries
-from .measures import (MEASURES, Measure, compute_flag, compute_gap_pp, compute_rate, compute_target,
-                       find_measure)
+from .measures import (MEASURES, Measure, TargetLine, compute_due_share, compute_flag, compute_gap_pp,
+                       compute_rate, compute_target_line, find_measure, read_city_line)
+from .settings import SUBSIDY_DUE_DAYS
 from .rankings import compute_rank_change, rank_values
-from .vocab import HEATING, RENOVATION
+from .vocab import HEATING, RENOVATION, RESIDENT_SOURCE
 
 CITY = "全市"
 SCOPE_TOTAL = "所选县区合计"
@@ -41,18 +42,42 @@ def load_source(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame:
         return queries.load_renovation_progress(engine, *args)
     if measure.source == "heating":
         return queries.load_heating_progress(engine, *args)
-    return queries.load_fund_totals(engine, measure.program, *args)
+    return compute_fund_totals(engine, measure.program, scope)
 
 
-def compute_measure_frame(source: pd.DataFrame, measure: Measure, target: float | None) -> pd.DataFrame:
-    """county, adcode, numerator, denominator, value, target, gap_pp, flag from a source frame
-    (pure: no database)."""
+def compute_target_lines(engine: Engine, measure: Measure, scope: Scope) -> dict[str | None, TargetLine]:
+    """The measure's target line on the as-of date: city-wide under key None, and for each county
+    whose plan sets its own nodes for the step, under its adcode."""
+    deadlines = queries.load_deadlines(engine, measure.program, scope.plan_year)
+    nodes = queries.load_plan_nodes(engine, measure.program, scope.plan_year) if measure.step else None
+    mine = nodes[nodes["step"] == measure.step] if nodes is not None else pd.DataFrame(columns=["county_adcode"])
+
+    def line(rows: pd.DataFrame) -> TargetLine:
+        points = list(zip(rows["due_on"], rows["required_share"])) if len(rows) else []
+        return compute_target_line(measure, deadlines, points, scope.plan_year, scope.as_of)
+
+    lines = {None: line(mine[mine["county_adcode"].isna()])}
+    for adcode, rows in mine[mine["county_adcode"].notna()].groupby("county_adcode"):
+        lines[adcode] = line(rows)
+    return lines
+
+
+def compute_measure_frame(source: pd.DataFrame, measure: Measure, lines: dict[str | None, TargetLine]
+                          ) -> pd.DataFrame:
+    """county, adcode, numerator, denominator, value, target, line (its name), basis (the plan's
+    words), override (county's own nodes), gap_pp, flag from a source frame (pure: no database).
+    Gaps and flags compare the published one-decimal figures."""
     frame = source[["adcode", "county"]].copy()
     frame["numerator"] = source[measure.numerator].astype("int64")
     frame["denominator"] = source[measure.denominator].astype("int64")
     frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
-    frame["target"] = target
-    frame["gap_pp"] = [compute_gap_pp(v, target, measure.higher_is_better) for v in frame["value"]]
+    own = [lines.get(a, lines[None]) for a in frame["adcode"]]
+    frame["target"] = pd.Series([t.share for t in own], index=frame.index, dtype="float64")
+    frame["line"] = [t.name for t in own]
+    frame["basis"] = [t.basis for t in own]
+    frame["override"] = [a in lines for a in frame["adcode"]]
+    frame["gap_pp"] = [compute_gap_pp(n, d, t, measure.higher_is_better)
+                       for n, d, t in zip(frame["numerator"], frame["denominator"], frame["target"])]
     frame["flag"] = [compute_flag(g) for g in frame["gap_pp"]]
     return frame
 
@@ -60,19 +85,19 @@ def compute_measure_frame(source: pd.DataFrame, measure: Measure, target: float 
 def compute_measure_table(engine: Engine, program: str, key: str, scope: Scope) -> pd.DataFrame:
     """One row per county in scope: numerator, denominator, value (share), target, gap, flag."""
     measure = find_measure(program, key)
-    deadlines = queries.load_deadlines(engine, program, scope.plan_year)
-    target = compute_target(measure, deadlines, scope.as_of)
-    return compute_measure_frame(load_source(engine, measure, scope), measure, target)
+    return compute_measure_frame(load_source(engine, measure, scope), measure,
+                                 compute_target_lines(engine, measure, scope))
 
 
 def compute_city_row(table: pd.DataFrame, measure: Measure, label: str = CITY) -> dict:
-    """The city-wide (or scope-wide, `label` 所选县区) figure: sums of numerators and denominators."""
+    """The city-wide (or scope-wide, `label` 所选县区) figure: sums of numerators and denominators,
+    held to the city-wide line."""
     numerator, denominator = int(table["numerator"].sum()), int(table["denominator"].sum())
-    value = compute_rate(numerator, denominator)
-    target = table["target"].iloc[0] if len(table) else None
-    gap = compute_gap_pp(value, None if pd.isna(target) else target, measure.higher_is_better)
-    return dict(county=label, adcode="", numerator=numerator, denominator=denominator, value=value,
-                target=target, gap_pp=gap, flag=compute_flag(gap))
+    line = read_city_line(table)
+    gap = compute_gap_pp(numerator, denominator, line.share, measure.higher_is_better)
+    return dict(county=label, adcode="", numerator=numerator, denominator=denominator,
+                value=compute_rate(numerator, denominator), target=line.share, line=line.name, basis=line.basis,
+                override=False, gap_pp=gap, flag=compute_flag(gap))
 
 
 def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
@@ -127,17 +152,15 @@ def load_sources(engine: Engine, scope: Scope) -> dict[tuple[str, str], pd.DataF
 
 def compute_headline(engine: Engine, scope: Scope) -> pd.DataFrame:
     """Every measure over the whole scope, one row each: program, key, label, unit, numerator,
-    denominator, value, target, gap_pp, flag."""
+    denominator, value, target, line, basis, gap_pp, flag."""
     sources = load_sources(engine, scope)
     rows = []
-    for program in (RENOVATION, HEATING):
-        deadlines = queries.load_deadlines(engine, program, scope.plan_year)
-        for measure in list_measures(program):
-            table = compute_measure_frame(sources[program, measure.source], measure,
-                                          compute_target(measure, deadlines, scope.as_of))
-            row = compute_city_row(table, measure)
-            rows.append(dict(program=program, key=measure.key, label=measure.label, unit=measure.unit,
-                             **{k: v for k, v in row.items() if k not in ("county", "adcode")}))
+    for measure in MEASURES:
+        table = compute_measure_frame(sources[measure.program, measure.source], measure,
+                                      compute_target_lines(engine, measure, scope))
+        row = compute_city_row(table, measure)
+        rows.append(dict(program=measure.program, key=measure.key, label=measure.label, unit=measure.unit,
+                         **{k: v for k, v in row.items() if k not in ("county", "adcode", "override")}))
     return pd.DataFrame(rows)
 
 
@@ -151,30 +174,59 @@ def compute_totals(engine: Engine, scope: Scope) -> dict[str, int]:
     return totals
 
 
+def compute_fund_balance(engine: Engine, scope: Scope, program: str | None = None,
+                         this_year_only: bool = True) -> pd.DataFrame:
+    """The allocations made by the as-of date (of the plan year, or of every year up to it) with
+    what is disbursed, undisbursed, due and retained (资金留置) on that date
+    (measures.compute_fund_balance)."""
+    as_of = scope.as_of
+    allocations = queries.load_allocations(engine, as_of, program, scope.counties)
+    keep = (allocations["plan_year"] == scope.plan_year) if this_year_only else (
+        allocations["plan_year"] <= scope.plan_year)
+    allocations = allocations[keep].reset_index(drop=True)
+    subsidy_share = {}
+    if program != RENOVATION:
+        subsidy = queries.load_subsidy_due(engine, as_of, SUBSIDY_DUE_DAYS, scope.counties)
+        subsidy_share = {(a, y): (d / s if s else 0.0) for a, y, d, s in zip(
+            subsidy["adcode"], subsidy["plan_year"], subsidy["due_subsidy_yuan"], subsidy["subsidy_yuan"])}
+    allocations["due_share"] = [
+        compute_due_share(p, (as_of - on).days, subsidy_share.get((a, y), 0.0))
+        for p, on, a, y in zip(allocations["program"], allocations["allocated_on"], allocations["adcode"],
+                               allocations["plan_year"])]
+    return measures.compute_fund_balance(allocations, as_of)
+
+
+FUND_COLUMNS = ["allocated_yuan", "disbursed_yuan", "due_yuan", "disbursed_due_yuan", "resident_yuan"]
+
+
+def compute_fund_totals(engine: Engine, program: str, scope: Scope) -> pd.DataFrame:
+    """Per county, the plan year's funds of `program` allocated (已下达), disbursed, due (应拨付) and
+    paid toward what is due by the as-of date, residents' contributions among them, and (for
+    renovation) the batch's planned investment (yuan)."""
+    balance = compute_fund_balance(engine, scope, program)
+    balance["resident_yuan"] = balance["allocated_yuan"].where(balance["source"] == RESIDENT_SOURCE, 0)
+    sums = balance.groupby("adcode")[FUND_COLUMNS].sum().reset_index()
+    frame = queries.load_counties(engine, scope.counties)[["adcode", "county"]].merge(sums, on="adcode", how="left")
+    frame[FUND_COLUMNS] = frame[FUND_COLUMNS].fillna(0).astype("int64")
+    planned = (queries.load_renovation_progress(engine, scope.plan_year, scope.as_of, scope.counties)
+               [["adcode", "planned_investment_yuan"]] if program == RENOVATION
+               else frame[["adcode"]].assign(planned_investment_yuan=0))
+    return frame.merge(planned, on="adcode", how="left")
+
+
 def compute_retained_funds(engine: Engine, scope: Scope, program: str | None = None,
                            flagged_only: bool = False) -> pd.DataFrame:
     """Allocations (any plan year up to the scope's) with money not yet disbursed on the as-of
-    date, oldest first, with age and the retention flag; only 资金留置 when `flagged_only`."""
-    allocations = queries.load_allocations(engine, scope.as_of, program, scope.counties)
-    allocations = allocations[allocations["plan_year"] <= scope.plan_year]
-    retained = measures.compute_retained_funds(allocations, scope.as_of)
-    if flagged_only:
-        retained = retained[retained["flagged"]]
+    date, oldest first, with age and the retained part (资金留置); only those with money retained
+    when `flagged_only`."""
+    balance = compute_fund_balance(engine, scope, program, this_year_only=False)
+    retained = balance[balance["flagged"] if flagged_only else balance["undisbursed_yuan"] > 0]
     return retained.sort_values(["allocated_on", "county"], kind="stable").reset_index(drop=True)
 
 
-def compute_fund_balance(engine: Engine, scope: Scope, program: str) -> pd.DataFrame:
-    """The plan year's allocations of `program` with what is disbursed, undisbursed and
-    retained (资金留置) on the as-of date."""
-    allocations = queries.load_allocations(engine, scope.as_of, program, scope.counties)
-    allocations = allocations[allocations["plan_year"] == scope.plan_year]
-    return measures.compute_fund_balance(allocations, scope.as_of)
-
-
 def compute_target_share(engine: Engine, program: str, key: str, scope: Scope) -> float | None:
-    """The share a measure should have reached on the as-of date (its time line or target)."""
-    deadlines = queries.load_deadlines(engine, program, scope.plan_year)
-    return compute_target(find_measure(program, key), deadlines, scope.as_of)
+    """The share a measure should have reached city-wide on the as-of date (its line or target)."""
+    return compute_target_lines(engine, find_measure(program, key), scope)[None].share
 
 
 def compute_supervision(engine: Engine, scope: Scope, open_only: bool = False) -> pd.DataFrame:
@@ -209,7 +261,7 @@ def compute_laggards(engine: Engine, scope: Scope) -> pd.DataFrame:
             table = compute_measure_table(engine, program, key, scope)
             for _, row in table[table["flag"] == measures.RED].iterrows():
                 reason = fmt.format_lag_reason(measure.label, row["numerator"], row["denominator"], row["target"],
-                                               row["gap_pp"], time_line=measure.deadline is not None)
+                                               row["gap_pp"], row["line"])
                 rows.append(dict(row.drop("flag"), program=program, key=key, label=measure.label, reason=reason))
     columns = ["county", "adcode", "program", "key", "label", "numerator", "denominator", "value", "target",
                "gap_pp", "reason"]

@@ -292,8 +292,7 @@ def build_tiles(headline: pd.DataFrame) -> dict[str, list[Tile]]:
         for key in keys:
             row, measure = rows.loc[(program, key)], find_measure(program, key)
             target = row["target"]
-            line = "" if target is None or pd.isna(target) else (
-                f"{'进度线' if measure.deadline else '目标'}{fmt.format_percent(target)}")
+            line = "" if target is None or pd.isna(target) else fmt.format_target(row["line"], target)
             tiles[program].append(Tile(
                 program=program, key=key, label=measure.label,
                 value=fmt.format_percent_of(row["numerator"], row["denominator"]),

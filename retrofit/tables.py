@@ -65,8 +65,10 @@ def build_retained_table(retained: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "县区": retained["county"], "工作": retained["program"].map(PROGRAMS), "年度": retained["plan_year"],
         "资金来源": retained["source"], "下达日期": retained["allocated_on"],
-        "下达(万元)": _wan(retained["allocated_yuan"]), "已拨付(万元)": _wan(retained["disbursed_yuan"]),
-        "未拨付(万元)": _wan(retained["retained_yuan"]), "已下达天数": retained["age_days"],
+        "已下达(万元)": _wan(retained["allocated_yuan"]), "已拨付(万元)": _wan(retained["disbursed_yuan"]),
+        "未拨付(万元)": _wan(retained["undisbursed_yuan"]), "其中应拨付(万元)": _wan(retained["due_yuan"]
+                                                                              - retained["disbursed_due_yuan"]),
+        "资金留置(万元)": _wan(retained["retained_yuan"]), "已下达天数": retained["age_days"],
         "账龄": retained["age_band"], FLAG_COLUMN: retained["flagged"].map({True: "红", False: ""}),
     })
 
@@ -138,12 +140,12 @@ def build_village_table(villages: pd.DataFrame, target: float | None = None, que
     })
     for m in MILESTONES:
         table[m.label] = villages[f"{m.key}_households"]
-    table["完成率(%)"] = [fmt.percent_value(c, t) for c, t in zip(villages["connected_households"],
-                                                                 villages["task_households"])]
+    net = villages["task_households"] - villages["cancelled_households"]  # cancellations leave the task
+    table["完成率(%)"] = [fmt.percent_value(c, t) for c, t in zip(villages["connected_households"], net)]
     table["闲置"] = villages["idle_households"]
-    table["取消"] = villages["cancelled_households"]
-    table[FLAG_COLUMN] = [FLAG_LABELS_SHORT[compute_flag(compute_gap_pp(c / t if t else None, target))]
-                          for c, t in zip(villages["connected_households"], villages["task_households"])]
+    table["核减(销户)"] = villages["cancelled_households"]
+    table[FLAG_COLUMN] = [FLAG_LABELS_SHORT[compute_flag(compute_gap_pp(c, t, target))]
+                          for c, t in zip(villages["connected_households"], net)]
     return table.reset_index(drop=True)
 
 
