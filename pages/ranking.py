@@ -35,7 +35,8 @@ st.markdown(f"**{PROGRAMS[program]} · {measure.label}** = {measure.description}
 
 table_col, chart_col = st.columns([6, 5])
 with table_col:
-    ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit),
+    ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit, measure.done_label,
+                                               measure.base_label),
                     f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
 with chart_col:
     ui.render_chart(charts.build_ranking_figure(ranking, measure, ui.chart_meta()), "ranking_bars", clickable=True)

@@ -187,7 +187,7 @@ def run_rank(engine, args) -> str:
                           ensure_ascii=False, indent=1)
     if args.format == "csv":
         return table[columns].to_csv(index=False)
-    shown = tables.build_ranking_table(table, measure.label, measure.unit)
+    shown = tables.build_ranking_table(table, measure.label, measure.unit, measure.done_label, measure.base_label)
     title = (f"{PROGRAMS[args.program]} · {measure.label}({measure.description})  "
              f"截至 {fmt.format_date(scope.as_of)},上期 {fmt.format_date(previous)}")
     return title + "\n" + render_text_table(shown)

@@ -40,6 +40,8 @@ class Measure:
     target_from: tuple[int, int] | None = None
     higher_is_better: bool = True
     description: str = ""
+    done_label: str = "完成"      # what the numerator is called in tables, cards and sheets
+    base_label: str = "计划"      # and the denominator (money: 应拨付, never 计划)
 
 
 MEASURES = (
@@ -55,13 +57,14 @@ MEASURES = (
     Measure(RENOVATION, "investment_rate", "投资完成率", "renovation", "completed_investment_yuan",
             "planned_investment_yuan", "元", step="finish", description="完成投资 ÷ 计划投资"),
     Measure(RENOVATION, "disbursement_rate", "资金拨付率", "funds", "disbursed_due_yuan", "due_yuan", "元",
-            target=1.0, description=f"已拨付到项目资金 ÷ 应拨付资金(下达满{RENOVATION_FUNDS_DUE_DAYS}天的资金)"),
+            target=1.0, description=f"已拨付到项目资金 ÷ 应拨付资金(下达满{RENOVATION_FUNDS_DUE_DAYS}天的资金)",
+            done_label="已拨付", base_label="应拨付"),
     # Divided by the batch's planned investment, which is fixed when the batch is approved, so the
     # share does not move with the dates money happens to be allocated; judged once residents'
     # contributions are due (settings.RESIDENT_SHARE_DUE).
     Measure(RENOVATION, "resident_share", "居民出资占比", "funds", "resident_yuan", "planned_investment_yuan", "元",
             target=RESIDENT_SHARE_TARGET, target_from=RESIDENT_SHARE_DUE,
-            description="居民出资 ÷ 年度计划投资"),
+            description="居民出资 ÷ 年度计划投资", done_label="居民出资", base_label="计划投资"),
     Measure(HEATING, "completion_rate", "完成率", "heating", "connected_households", "net_target_households", "户",
             step="connected", description="通气通电户数 ÷ 年度计划户数(含结转,扣除核减)"),
     Measure(HEATING, "confirmed_rate", "确村到户率", "heating", "confirmed_households", "net_target_households",
@@ -75,9 +78,11 @@ MEASURES = (
     Measure(HEATING, "urban_area_rate", "城区取暖面积完成率", "heating", "urban_m2_done", "target_urban_m2",
             "平方米", step="urban", deadline="connected_deadline", description="已完成面积 ÷ 计划面积"),
     Measure(HEATING, "disbursement_rate", "资金拨付率", "funds", "disbursed_due_yuan", "due_yuan", "元",
-            target=1.0, description=f"已拨付补助资金 ÷ 应拨付资金(农户通气通电满{SUBSIDY_DUE_DAYS}天的补助)"),
+            target=1.0, description=f"已拨付补助资金 ÷ 应拨付资金(农户通气通电满{SUBSIDY_DUE_DAYS}天的补助)",
+            done_label="已拨付", base_label="应拨付"),
     Measure(HEATING, "idle_rate", "设备闲置率", "heating", "idle_households", "connected_households", "户",
-            target=0.05, higher_is_better=False, description="闲置户数 ÷ 通气通电户数"),
+            target=0.05, higher_is_better=False, description="闲置户数 ÷ 通气通电户数", done_label="闲置",
+            base_label="通气通电"),
 )
 
 

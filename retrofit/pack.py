@@ -256,8 +256,8 @@ def _headline_slide(deck: _Deck) -> None:
             _add_text(slide, x + 0.25, y + 0.45, w - 0.35, 0.8, _rate(row.numerator, row.denominator),
                       size=40, bold=True, colour=_hex(FLAG_COLOURS[row.flag]) if row.flag != NO_FLAG else DARK)
             _add_text(slide, x + 0.25, y + 1.2, w - 0.35, 0.9, [
-                f"完成 {fmt.format_count(row.numerator, measure.unit)}",
-                f"{'基数' if not measure.higher_is_better else '计划'} {fmt.format_count(row.denominator, measure.unit)}",
+                f"{measure.done_label} {fmt.format_count(row.numerator, measure.unit)}",
+                f"{measure.base_label} {fmt.format_count(row.denominator, measure.unit)}",
                 fmt.format_target(row.line, row.target)], size=13, colour=MUTED, spacing=1.0)
 
 
@@ -419,7 +419,8 @@ TABLE_COLUMN_MM = (12, 19, 22, 19, 19, 18, 15, 12, 18)
 
 def ranking_table_rows(table: pd.DataFrame, measure: Measure, with_previous: bool) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a ranking table as text, formatted by fmt as on screen."""
-    header = ["名次", "县区", measure.label, f"完成({measure.unit})", f"计划({measure.unit})", "目标线", "差距", "标识"]
+    header = ["名次", "县区", measure.label, f"{measure.done_label}({measure.unit})",
+              f"{measure.base_label}({measure.unit})", "目标线", "差距", "标识"]
     header += ["较上期"] if with_previous else []
     rows = []
     for r in table.itertuples():

@@ -30,13 +30,15 @@ def describe_gap(gap_pp, target) -> str:
     return f"{gap}(目标线{fmt.format_percent(target)})"
 
 
-def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "") -> pd.DataFrame:
-    """名次, 县区, the measure, 完成/计划 (with `unit`), 目标线, 差距, 标识, 较上期."""
+def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "", done: str = "完成",
+                        base: str = "计划/基数") -> pd.DataFrame:
+    """名次, 县区, the measure, `done` and `base` (its numerator and denominator, with `unit`),
+    目标线, 差距, 标识, 较上期."""
     return pd.DataFrame({
         "名次": ranking["rank"].map(fmt.format_int), "县区": ranking["county"],
         label: [fmt.format_percent_of(n, d) for n, d in zip(ranking["numerator"], ranking["denominator"])],
-        "完成": [fmt.format_count(n, unit) for n in ranking["numerator"]],
-        "计划/基数": [fmt.format_count(d, unit) for d in ranking["denominator"]],
+        done: [fmt.format_count(n, unit) for n in ranking["numerator"]],
+        base: [fmt.format_count(d, unit) for d in ranking["denominator"]],
         "目标线": ranking["target"].map(fmt.format_percent), "差距": ranking["gap_pp"].map(fmt.format_pp),
         FLAG_COLUMN: ranking["flag"].map(FLAG_LABELS_SHORT), "较上期": ranking["rank_change"].map(fmt.format_rank_change),
     })

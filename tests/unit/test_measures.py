@@ -2,6 +2,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from retrofit.measures import (CLOSED, GREEN, NO_FLAG, NODE_LINE, OPEN, OVERDUE, RED, TIME_LINE, YELLOW,
                                compute_age_band, compute_due_share, compute_flag, compute_fund_balance, compute_gap_pp,
@@ -255,3 +257,23 @@ def test_supervision_counts_and_retained_total():
     items = pd.DataFrame({"status": [OVERDUE, OVERDUE, OPEN, CLOSED]})
     assert count_supervision(items) == {OPEN: 1, OVERDUE: 2, CLOSED: 1}
     assert compute_retained_total(pd.DataFrame({"retained_yuan": [100, 250]})) == 350
+
+
+@given(allocated=st.integers(min_value=2, max_value=10**9), paid_share=st.floats(min_value=0, max_value=0.999),
+       age=st.integers(min_value=91, max_value=2_000))
+def test_property_a_partial_payment_never_hides_the_unpaid_rest_of_money_due(allocated, paid_share, age):
+    paid = int(allocated * paid_share)
+    frame = _allocations(allocated_yuan=allocated, disbursed_yuan=paid,
+                         allocated_on=date(2026, 6, 1) - pd.Timedelta(days=age).to_pytimedelta())
+    retained = compute_fund_balance(frame, date(2026, 6, 1))["retained_yuan"].iloc[0]
+    unpaid = allocated - paid
+    assert retained == (unpaid if unpaid >= 100 else 0)
+
+
+@given(allocated=st.integers(min_value=1, max_value=10**9), due_share=st.floats(min_value=0, max_value=1),
+       age=st.integers(min_value=0, max_value=2_000))
+def test_property_retained_money_never_exceeds_what_is_due_and_unpaid(allocated, due_share, age):
+    frame = _allocations(program="heating", allocated_yuan=allocated, disbursed_yuan=0, due_share=due_share,
+                         allocated_on=date(2026, 6, 1) - pd.Timedelta(days=age).to_pytimedelta())
+    row = compute_fund_balance(frame, date(2026, 6, 1)).iloc[0]
+    assert 0 <= row["retained_yuan"] <= row["due_yuan"] <= allocated
