@@ -274,12 +274,12 @@ class Tile:
 
 
 def describe_gap(gap_pp) -> str:
-    """'落后9.4个百分点' behind the line, '超前1.9个百分点' ahead, '达到进度线' on it."""
+    """'落后9.4个百分点' behind the line, '超前1.9个百分点' ahead, '达到目标线' on it (the line or the fixed target)."""
     if gap_pp is None or pd.isna(gap_pp):
         return ""
     size = fmt.format_pp(abs(gap_pp)).lstrip("+")
     if size.startswith("0.0"):
-        return "达到进度线"
+        return "达到目标线"
     return f"落后{size}" if gap_pp < 0 else f"超前{size}"
 
 

@@ -22,12 +22,12 @@ def _yuan(values: pd.Series) -> pd.Series:
     return values.map(fmt.round_half_up)
 
 
-def describe_gap(gap_pp, target) -> str:
-    """'+1.9个百分点(目标线88.8%)', '持平(目标线100.0%)'; '' without a target."""
+def describe_gap(gap_pp, target, line: str = "目标线") -> str:
+    """'+1.9个百分点(节点进度线88.8%)', '持平(目标100.0%)'; '' without a target."""
     if gap_pp is None or pd.isna(gap_pp) or target is None or pd.isna(target):
         return ""
     gap = "持平" if fmt.format_pp(gap_pp) == "0.0个百分点" else fmt.format_pp(gap_pp)
-    return f"{gap}(目标线{fmt.format_percent(target)})"
+    return f"{gap}({fmt.format_target(line, target)})"
 
 
 def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "", done: str = "完成",

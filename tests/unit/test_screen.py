@@ -249,7 +249,7 @@ def test_the_big_numbers_are_the_measures_as_the_bureau_writes_them():
 def test_a_gap_reads_behind_ahead_or_on_the_line():
     assert screen.describe_gap(-9.4151) == "落后9.4个百分点"
     assert screen.describe_gap(2.25) == "超前2.3个百分点"
-    assert screen.describe_gap(0.01) == "达到进度线"
+    assert screen.describe_gap(0.01) == "达到目标线"
     assert screen.describe_gap(None) == ""
 
 
