@@ -67,6 +67,21 @@ class Notice:
         return "\n".join(lines)
 
 
+def parse_notice_text(text: str, as_of: date) -> Notice:
+    """The Notice whose `.text` is `text` (a published notice kept as text), so the document of
+    record lays out like a fresh one."""
+    lines = text.split("\n")
+    title, subtitle, body = lines[0], lines[1], lines[3:-3]
+    sections: list[Section] = []
+    for line in body[2:-1]:
+        if line[:1] in ORDINALS and line[1:2] == "、":
+            sections.append(Section(line, ()))
+        else:
+            sections[-1] = Section(sections[-1].heading, (*sections[-1].paragraphs, line))
+    return Notice(title=title, as_of=as_of, is_demo="演示数据" in subtitle, opening=body[1], sections=tuple(sections),
+                  closing=body[-1], salutation=body[0], issuer=lines[-2])
+
+
 def split_label(paragraph: str) -> tuple[str, str]:
     """'(一)总体进展。…' -> ('(一)总体进展。', '…'): the run-in label 公文 set apart; ('', paragraph)
     when there is none."""

@@ -357,3 +357,39 @@ def load_procurement(engine: Engine, year: int, as_of: date, counties: Counties 
                  .select_from(plan.join(c, c.c.adcode == plan.c.county_adcode))
                  .where(plan.c.year == year, _in_counties(plan.c.county_adcode, counties)).order_by(c.c.seq))
     return _frame(engine, statement)
+
+
+# ---- published reports ------------------------------------------------------------------------
+
+def load_published_report(engine: Engine, report_on: date) -> dict | None:
+    """The published report in force (not withdrawn) for the date, as a dict of its columns."""
+    r = db.published_report
+    with engine.connect() as conn:
+        row = conn.execute(select(r).where(r.c.report_on == report_on, r.c.status == db.PUBLISHED)).mappings().first()
+    return dict(row) if row else None
+
+
+def load_published_reports(engine: Engine) -> pd.DataFrame:
+    """Every published report, withdrawn ones included, newest date first (no notice text)."""
+    r = db.published_report
+    return _frame(engine, select(*[c for c in r.c if c.name != "notice_text"])
+                  .order_by(r.c.report_on.desc(), r.c.published_at.desc()))
+
+
+def load_published_figures(engine: Engine, report_id: int, program: str | None = None,
+                           key: str | None = None) -> pd.DataFrame:
+    """A published report's frozen figures: program, measure, adcode ('' = city), county,
+    numerator, denominator, target, line, basis, gap_pp, flag, rank, previous_rank."""
+    f = db.published_figure
+    statement = (select(f).where(f.c.report_id == report_id,
+                                 f.c.program == program if program else true(),
+                                 f.c.measure == key if key else true())
+                 .order_by(f.c.program, f.c.measure, f.c.rank, f.c.adcode))
+    return _frame(engine, statement)
+
+
+def load_published_files(engine: Engine, report_id: int, with_content: bool = False) -> pd.DataFrame:
+    """A published report's frozen files: name, mime, sha256 (and content when asked)."""
+    f = db.published_file
+    columns = [f.c.name, f.c.mime, f.c.sha256] + ([f.c.content] if with_content else [])
+    return _frame(engine, select(*columns).where(f.c.report_id == report_id).order_by(f.c.name))

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from . import fmt, measures, queries
+from . import db, fmt, measures, queries
 from .measures import (MEASURES, Measure, TargetLine, compute_due_share, compute_flag, compute_gap_pp,
                        compute_rate, compute_target_line, find_measure, read_city_line)
 from .settings import SUBSIDY_DUE_DAYS
@@ -101,28 +101,71 @@ def compute_city_row(table: pd.DataFrame, measure: Measure, label: str = CITY) -
 
 
 def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
-                 previous: date | None = None) -> pd.DataFrame:
+                 previous: date | None = None, as_published: bool = True) -> pd.DataFrame:
     """The measure table ranked best first, with `rank` (ties share, 1 2 2 4), `previous_rank`
-    and `rank_change` (+ moved up) against the same measure on the `previous` report date.
-    Ranks compare the published figures (percentages to one decimal, as read out at meetings):
-    two counties that both show 97.1% share a rank. Ranks are always among all the city's
-    counties; a county scope only keeps its rows."""
+    and `rank_change` (+ moved up) against the `previous` report date: the ranks published for
+    that date when a report is in force for it, else recomputed. Ranks compare the published
+    figures (percentages to one decimal, as read out at meetings): two counties that both show
+    97.1% share a rank. Ranks are always among all the city's counties; a county scope only keeps
+    its rows.
+
+    When a report published for the as-of date is in force (and `as_published`), the table is
+    that report's frozen figures: a published 通报 is never recomputed silently. `corrected` marks
+    the rows whose figure differs today, and current_numerator / current_denominator say how."""
     measure = find_measure(program, key)
     shown, scope = scope.counties, Scope(scope.as_of, scope.year)
     table = compute_measure_table(engine, program, key, scope)
     table["rank"] = rank_values(compute_published_values(table), measure.higher_is_better)
-    if previous is not None:
-        before = compute_measure_table(engine, program, key, scope.at(previous))
-        prior = rank_values(compute_published_values(before), measure.higher_is_better)
-        table["previous_rank"] = prior.set_axis(before["adcode"]).reindex(table["adcode"]).to_numpy()
-    else:
-        table["previous_rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table["previous_rank"] = _previous_ranks(engine, measure, scope, previous).reindex(table["adcode"]).to_numpy()
+    frozen = _load_frozen_table(engine, measure, scope) if as_published else None
+    table = _with_current(frozen, table) if frozen is not None else table.assign(
+        corrected=False, current_numerator=table["numerator"], current_denominator=table["denominator"])
     table["rank_change"] = compute_rank_change(table["rank"], table["previous_rank"])
     if shown:
         table = table[table["adcode"].isin(shown)]
     order = table["rank"].astype("float64").fillna(float("inf"))
     return table.assign(_order=order).sort_values(["_order", "adcode"], kind="stable").drop(
         columns="_order").reset_index(drop=True)
+
+
+def _previous_ranks(engine: Engine, measure: Measure, scope: Scope, previous: date | None) -> pd.Series:
+    """Each county's rank on the previous report (by adcode, Int64): as published, else recomputed."""
+    if previous is None:
+        return pd.Series(dtype="Int64")
+    frozen = _load_frozen_table(engine, measure, scope.at(previous))
+    if frozen is not None:
+        return frozen["rank"].set_axis(frozen["adcode"]).astype("Int64")
+    before = compute_measure_table(engine, measure.program, measure.key, scope.at(previous))
+    return rank_values(compute_published_values(before), measure.higher_is_better).set_axis(before["adcode"])
+
+
+def _load_frozen_table(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame | None:
+    """The measure's per-county figures as published for the scope's date, in the measure table's
+    columns (with rank and previous_rank); None when no report for that date and plan year is in force."""
+    published = queries.load_published_report(engine, scope.as_of)
+    if published is None or published["plan_year"] != scope.plan_year:
+        return None
+    figures = queries.load_published_figures(engine, published["id"], measure.program, measure.key)
+    figures = figures[figures["adcode"] != ""].reset_index(drop=True)
+    frame = figures[["adcode", "county", "numerator", "denominator"]].copy()
+    frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
+    frame["target"] = figures["target"].astype("float64")
+    frame["line"], frame["basis"], frame["override"] = figures["line"], figures["basis"], False
+    frame["gap_pp"], frame["flag"] = figures["gap_pp"].astype("float64"), figures["flag"]
+    frame["rank"] = figures["rank"].astype("Int64")
+    frame["previous_rank"] = figures["previous_rank"].astype("Int64")
+    return frame
+
+
+def _with_current(frozen: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """The frozen rows with today's numerator and denominator beside them and `corrected` where
+    they differ."""
+    now = current.set_index("adcode").reindex(frozen["adcode"])
+    frozen = frozen.assign(current_numerator=now["numerator"].to_numpy(),
+                           current_denominator=now["denominator"].to_numpy())
+    frozen["corrected"] = ((frozen["current_numerator"] != frozen["numerator"])
+                           | (frozen["current_denominator"] != frozen["denominator"]))
+    return frozen
 
 
 def compute_published_values(table: pd.DataFrame) -> pd.Series:
@@ -136,7 +179,12 @@ def list_measures(program: str | None = None) -> list[Measure]:
 
 
 def previous_report_date(engine: Engine, as_of: date) -> date | None:
-    """The latest report date strictly before `as_of` (the default comparison)."""
+    """The default comparison for `as_of`: the latest report published before it (the document
+    counties were held to), else the latest report date before it."""
+    published = queries.load_published_reports(engine)
+    earlier = [d for d, s in zip(published["report_on"], published["status"]) if d < as_of and s == db.PUBLISHED]
+    if earlier:
+        return max(earlier)
     earlier = [d for d in queries.load_report_dates(engine) if d < as_of]
     return earlier[-1] if earlier else None
 
@@ -150,9 +198,11 @@ def load_sources(engine: Engine, scope: Scope) -> dict[tuple[str, str], pd.DataF
     return sources
 
 
-def compute_headline(engine: Engine, scope: Scope) -> pd.DataFrame:
+def compute_headline(engine: Engine, scope: Scope, as_published: bool = True) -> pd.DataFrame:
     """Every measure over the whole scope, one row each: program, key, label, unit, numerator,
-    denominator, value, target, line, basis, gap_pp, flag."""
+    denominator, value, target, line, basis, gap_pp, flag, corrected. For the whole city on a
+    date with a report in force (and `as_published`), the figures are the published ones and
+    `corrected` marks those that differ today."""
     sources = load_sources(engine, scope)
     rows = []
     for measure in MEASURES:
@@ -161,7 +211,20 @@ def compute_headline(engine: Engine, scope: Scope) -> pd.DataFrame:
         row = compute_city_row(table, measure)
         rows.append(dict(program=measure.program, key=measure.key, label=measure.label, unit=measure.unit,
                          **{k: v for k, v in row.items() if k not in ("county", "adcode", "override")}))
-    return pd.DataFrame(rows)
+    headline = pd.DataFrame(rows).assign(corrected=False)
+    published = queries.load_published_report(engine, scope.as_of) if as_published and not scope.counties else None
+    if published is None or published["plan_year"] != scope.plan_year:
+        return headline
+    city = queries.load_published_figures(engine, published["id"])
+    city = city[city["adcode"] == ""].set_index(["program", "measure"])
+    frozen = city.reindex(list(zip(headline["program"], headline["key"])))
+    changed = ((frozen["numerator"].to_numpy() != headline["numerator"].to_numpy())
+               | (frozen["denominator"].to_numpy() != headline["denominator"].to_numpy()))
+    for column in ("numerator", "denominator", "target", "line", "basis", "gap_pp", "flag"):
+        headline[column] = frozen[column].to_numpy()
+    headline["value"] = [compute_rate(n, d) for n, d in zip(headline["numerator"], headline["denominator"])]
+    headline["corrected"] = changed
+    return headline
 
 
 def compute_totals(engine: Engine, scope: Scope) -> dict[str, int]:

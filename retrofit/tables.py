@@ -33,7 +33,18 @@ def describe_gap(gap_pp, target, line: str = "目标线") -> str:
 def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "", done: str = "完成",
                         base: str = "计划/基数") -> pd.DataFrame:
     """名次, 县区, the measure, `done` and `base` (its numerator and denominator, with `unit`),
-    目标线, 差距, 标识, 较上期."""
+    目标线, 差距, 标识, 较上期; and 发布后修正 (today's figure) when a published figure has changed."""
+    table = _ranking_columns(ranking, label, unit, done, base)
+    if "corrected" in ranking and ranking["corrected"].any():
+        table[CORRECTED_COLUMN] = [f"现为{fmt.format_percent_of(n, d)}" if c else "" for c, n, d in zip(
+            ranking["corrected"], ranking["current_numerator"], ranking["current_denominator"])]
+    return table
+
+
+CORRECTED_COLUMN = "发布后修正"
+
+
+def _ranking_columns(ranking: pd.DataFrame, label: str, unit: str, done: str, base: str) -> pd.DataFrame:
     return pd.DataFrame({
         "名次": ranking["rank"].map(fmt.format_int), "县区": ranking["county"],
         label: [fmt.format_percent_of(n, d) for n, d in zip(ranking["numerator"], ranking["denominator"])],
@@ -187,4 +198,24 @@ def build_economics_table(economics: pd.DataFrame, invest_reference: int, runnin
         "原燃煤费用(元/季)": _yuan(economics["coal_cost"]), "每季节省(元)": _yuan(economics["saving"]),
         f"初始投资≤{invest_reference:,}元": (economics["equipment_cost"] <= invest_reference).map({True: "是", False: "否"}),
         f"运行费用≤{running_reference:,}元": (economics["running_cost"] <= running_reference).map({True: "是", False: "否"}),
+    })
+
+
+def build_published_table(reports: pd.DataFrame) -> pd.DataFrame:
+    """发布记录: one row per published report, withdrawn ones with who withdrew them and why."""
+    when = lambda values: [v.strftime("%Y-%m-%d %H:%M") if not pd.isna(v) else "" for v in values]  # noqa: E731
+    return pd.DataFrame({
+        "编号": reports["id"], "数据截至": reports["report_on"], "对比上期": reports["previous_on"],
+        "发布时间": when(reports["published_at"]), "发布人": reports["published_by"], "状态": reports["status"],
+        "撤回时间": when(reports["withdrawn_at"]), "撤回人": reports["withdrawn_by"].fillna(""),
+        "撤回理由": reports["withdraw_reason"].fillna(""),
+    })
+
+
+def build_corrections_table(corrections: pd.DataFrame) -> pd.DataFrame:
+    """更正记录: per published date, county and measure, the figure as published and as it reads today."""
+    return pd.DataFrame({
+        "通报日期": corrections["report_on"], "工作": corrections["program"], "指标": corrections["measure"],
+        "县区": corrections["county"], "发布时": corrections["published"], "现在": corrections["current"],
+        "发布时(%)": corrections["published_value"], "现在(%)": corrections["current_value"],
     })

@@ -229,3 +229,8 @@ def test_one_countys_notice_speaks_of_that_county_and_its_citywide_place(demo_en
     place = report.rank_measure(demo_engine, "heating", "completion_rate", scope, PREVIOUS).iloc[0]
     assert f"陇县完成率在全市排第{int(place['rank'])}位" in text
     assert "对留置资金尽快拨付" not in text  # 陇县 has none
+
+
+def test_a_published_notice_kept_as_text_lays_out_as_it_was(demo_notice):
+    again = notice.parse_notice_text(demo_notice.text, demo_notice.as_of)
+    assert again == demo_notice

@@ -471,3 +471,10 @@ def test_both_figures_are_built_for_the_wall_with_the_spotlight_outlined_on_each
     assert ranking.layout.title.text == "各县区清洁取暖完成率排名" and county_map.layout.title.font.size == 52
     assert list(county_map.data[-1].locations) == ["610331"]
     assert dict(zip(ranking.data[0].y, ranking.data[0].marker.line.width, strict=True))["太白县"] > 0
+
+
+def test_a_tiles_target_line_shrinks_to_the_room_its_label_leaves():
+    assert screen.fit_line_u("开工率", "节点进度线100.0%") == screen.LINE_U
+    long = screen.fit_line_u("城区取暖面积完成率", "节点进度线100.0%")
+    room = screen.TILE_TEXT_U - screen.estimate_em("城区取暖面积完成率") * screen.LABEL_U - screen.TOP_GAP_U
+    assert long < screen.LINE_U and screen.estimate_em("节点进度线100.0%") * long <= room
