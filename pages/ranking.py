@@ -44,4 +44,6 @@ with chart_col:
 reports = [d for d in ui.cached(queries.load_report_dates) if d <= f.scope.as_of][-TREND_REPORTS:]
 trend = ui.cached(report.compute_trend, program, key, f.scope, reports)
 if not trend.empty:
-    ui.render_chart(charts.build_trend_figure(trend, measure, ui.chart_meta(), list(f.county_names)), "ranking_trend")
+    curve = ui.cached(report.compute_target_curve, program, key, f.scope, reports[0], reports[-1])
+    ui.render_chart(charts.build_trend_figure(trend, measure, ui.chart_meta(), list(f.county_names), curve=curve),
+                    "ranking_trend")

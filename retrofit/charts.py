@@ -344,8 +344,10 @@ def build_economics_figure(economics: pd.DataFrame, meta: ChartMeta, invest_refe
 
 
 def build_trend_figure(trend: pd.DataFrame, measure: Measure, meta: ChartMeta, counties: list[str] | None = None,
-                       theme: Theme = LIGHT) -> go.Figure:
-    """The measure over report dates: the city (or scope) line, chosen counties, and the target line."""
+                       theme: Theme = LIGHT, curve: pd.DataFrame | None = None) -> go.Figure:
+    """The measure over report dates: the city (or scope) line, chosen counties, and the target
+    line: `curve` (report.compute_target_curve, drawn through the plan's nodes) when given, else
+    the target on each report date."""
     fig = go.Figure()
     total = CITY if (trend["county"] == CITY).any() else SCOPE_TOTAL
     shown = [total] + list(counties or [])
@@ -356,10 +358,10 @@ def build_trend_figure(trend: pd.DataFrame, measure: Measure, meta: ChartMeta, c
                                  line=dict(width=4 if name == total else 2, color=colours[name]),
                                  customdata=part[["county"]].to_numpy(),
                                  hovertemplate=f"{name} %{{x|%Y-%m-%d}}:%{{y:.1f}}%<extra></extra>"))
-    city = trend[trend["county"] == total]
-    if city["target"].notna().any():
-        fig.add_trace(go.Scatter(x=city["date"], y=city["target"].astype("float64") * 100,
-                                 name=city["line"].iloc[-1] or "目标", mode="lines",
+    line = curve if curve is not None else trend[trend["county"] == total]
+    if line["target"].notna().any():
+        fig.add_trace(go.Scatter(x=line["date"], y=line["target"].astype("float64") * 100,
+                                 name=line["line"].iloc[-1] or "目标", mode="lines",
                                  line=dict(dash="dash", color=theme.muted)))
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(tickformat=DATE_TICKS)

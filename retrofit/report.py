@@ -350,3 +350,17 @@ def compute_trend(engine: Engine, program: str, key: str, scope: Scope, dates: l
         table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
         frames.append(table.assign(date=day))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def compute_target_curve(engine: Engine, program: str, key: str, scope: Scope, first: date, last: date
+                         ) -> pd.DataFrame:
+    """The city-wide target line from `first` to `last` as the points that draw it exactly: both
+    ends and every plan node (or the deadline) between them: date, target, line."""
+    measure = find_measure(program, key)
+    nodes = queries.load_plan_nodes(engine, program, scope.plan_year) if measure.step else pd.DataFrame()
+    corners = set(nodes.loc[nodes["step"] == measure.step, "due_on"]) if len(nodes) else set()
+    deadline = queries.load_deadlines(engine, program, scope.plan_year).get(measure.deadline or f"{measure.step}_deadline")
+    corners |= {deadline} if deadline else set()
+    days = sorted({first, last} | {d for d in corners if first <= d <= last})
+    lines = [compute_target_lines(engine, measure, scope.at(day))[None] for day in days]
+    return pd.DataFrame({"date": days, "target": [t.share for t in lines], "line": [t.name for t in lines]})

@@ -175,3 +175,10 @@ def test_summed_over_plan_years_connected_households_equal_the_stores(tmp_path, 
                   for y in (2025, 2026, 2027))
     engine.dispose()
     assert counted == connected
+
+
+def test_the_target_curve_is_drawn_through_every_node_between_two_dates(year_store):
+    curve = report.compute_target_curve(year_store, "renovation", "finish_rate", report.Scope(D(2026, 11, 20)),
+                                        D(2026, 6, 1), D(2026, 11, 20))
+    assert curve["date"].tolist() == [D(2026, 6, 1), D(2026, 7, 31), D(2026, 9, 30), D(2026, 11, 20)]
+    assert curve["target"].tolist()[:3] == [0.0, 0.0, 0.5]
