@@ -767,8 +767,13 @@ def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewpo
     ranking = highlight_ranking(fit_figure(ranking, viewport, meta.footer), highlight, theme)
     county_map = charts.build_choropleth_figure(table, measure, meta, title=f"各县区{name}分布", theme=theme,
                                                 height=height)
-    adcodes = table.loc[table["county"].isin(highlight), "adcode"].tolist()
-    county_map = fit_map(fit_figure(county_map, viewport, meta.footer), compute_bounds(geojson), height,
+    # Frame the counties drawn: the store's counties that have an outline (the others are named
+    # in the map's boundary note), all outlines when none has.
+    drawn = [f for f in geojson["features"] if f["properties"]["adcode"] in set(table["adcode"])]
+    adcodes = table.loc[table["county"].isin(highlight), "adcode"]
+    adcodes = [a for a in adcodes if a in {f["properties"]["adcode"] for f in drawn}]
+    bounds = compute_bounds({"features": drawn or geojson["features"]})
+    county_map = fit_map(fit_figure(county_map, viewport, meta.footer), bounds, height,
                          compute_column_px(viewport)[1], highlight=adcodes, geojson=geojson, theme=theme)
     return ranking, county_map
 
