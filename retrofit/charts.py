@@ -148,10 +148,10 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
                    height or 80 + 34 * len(table) + 90)
 
 
-# The boundary note in a map: at most this many characters a line (about a third of the
-# narrowest map, the wall's, at its font size).
+# The boundary note under a map's title: at most this many characters a line (the wall's map,
+# the narrowest, holds about 30 at its font size).
 NOTE_CHARS_PER_LINE = 22
-NOTE_COLOURS = {"light": ("rgba(255,255,255,0.85)", "#5f6b7a"), "dark": ("rgba(10,22,40,0.8)", "#e8c468")}
+NOTE_COLOURS = {"light": "#b35c00", "dark": "#e8c468"}  # amber: worth reading, not a flag colour
 
 
 def wrap_note(text: str, chars_per_line: int = NOTE_CHARS_PER_LINE) -> str:
@@ -170,7 +170,7 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
                             theme: Theme = LIGHT, height: int = 620) -> go.Figure:
     """The city's counties coloured by flag and labelled with the measure's value, on a blank
     background (no tile server or glyph server needed). Counties without a boundary are left
-    off, and named in a note in the map's top right corner."""
+    off, and named in a note under the title."""
     boundaries = load_boundaries()
     centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
                for f in boundaries["features"]}
@@ -200,10 +200,10 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
     fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.01,
                                   bgcolor="rgba(255,255,255,0.75)", font=dict(color="#1c2430")))
     if note := build_boundary_note(table, boundaries):
-        background, colour = NOTE_COLOURS.get(theme.name, NOTE_COLOURS["light"])
-        fig.add_annotation(text=wrap_note(note), xref="paper", yref="paper", x=0.99, y=0.99, xanchor="right",
-                           yanchor="top", align="left", showarrow=False, bgcolor=background, borderpad=6,
-                           font=dict(size=theme.base_font - 1, color=colour), name="boundary-note")
+        # In the subtitle's place (a map has no unit), above the drawing: never over a county.
+        text = wrap_note(note)
+        fig.update_layout(title_subtitle=dict(text=text, font=dict(color=NOTE_COLOURS.get(theme.name, "#b35c00"))),
+                          margin_t=fig.layout.margin.t + text.count("<br>") * round(theme.base_font * 1.3))
     return fig
 
 

@@ -47,6 +47,10 @@ def test_a_long_note_breaks_between_county_names_only():
     lines = charts.wrap_note(note).split("<br>")
     assert len(lines) > 1 and all(len(line) <= charts.NOTE_CHARS_PER_LINE for line in lines)
     assert "".join(lines) == note
+    one_line = charts.build_choropleth_figure(MIXED, COMPLETION, META)
+    three_lines = charts.build_choropleth_figure(_ranking(*[(name, f"6109{n:02d}") for n, name in enumerate(names)]),
+                                                 COMPLETION, META)
+    assert three_lines.layout.margin.t > one_line.layout.margin.t  # the map moves down, under the note
 
 
 def test_the_plotly_map_draws_the_outlined_counties_and_notes_the_rest():
@@ -55,7 +59,7 @@ def test_the_plotly_map_draws_the_outlined_counties_and_notes_the_rest():
     assert drawn == {"610327", "610331"}
     labels = [t for t in fig.data if t.type == "scattermap"][0]
     assert [text.split("<br>")[0] for text in labels.text] == ["陇县", "太白县"]
-    assert "无边界数据,未在地图上显示:北县、南区" in [a.text for a in fig.layout.annotations]
+    assert fig.layout.title.subtitle.text == "无边界数据,未在地图上显示:北县、南区"  # under the title, off the map
 
 
 def test_the_deck_draws_and_labels_only_the_outlined_counties():
@@ -71,14 +75,14 @@ def test_a_store_of_counties_none_of_which_has_an_outline_still_gets_its_maps():
     ranking, county_map = screen.build_figures(table, COMPLETION, META, screen.Viewport(), ("北县",),
                                                load_boundaries())
     assert list(ranking.data[0].y) == ["南区", "北县"]
-    assert any(a.text.startswith(geo.NO_BOUNDARY_NOTE) for a in county_map.layout.annotations)
+    assert county_map.layout.title.subtitle.text.startswith(geo.NO_BOUNDARY_NOTE)
 
 
 def test_the_wall_outlines_a_spotlighted_county_only_if_it_has_an_outline():
     _, county_map = screen.build_figures(MIXED, COMPLETION, META, screen.Viewport(), ("北县", "陇县"),
                                          load_boundaries())
     assert list(county_map.data[-1].locations) == ["610327"]
-    assert any("北县" in a.text and geo.NO_BOUNDARY_NOTE in a.text for a in county_map.layout.annotations)
+    assert county_map.layout.title.subtitle.text == "无边界数据,未在地图上显示:北县、南区"
 
 
 def test_outlines_of_counties_the_store_lacks_are_left_out_of_every_map():
@@ -87,7 +91,7 @@ def test_outlines_of_counties_the_store_lacks_are_left_out_of_every_map():
     assert set(_counties(deck, maps.COUNTY_LAYER)) == {"陇县"}
     _, county_map = screen.build_figures(only, COMPLETION, META, screen.Viewport(), (), load_boundaries())
     assert {a for t in county_map.data if t.type == "choroplethmap" for a in t.locations} == {"610327"}
-    assert not [a for a in county_map.layout.annotations if geo.NO_BOUNDARY_NOTE in a.text]
+    assert not county_map.layout.title.subtitle.text
     # The wall frames the county it has, not the whole file.
     centre = county_map.layout.map.center
     longxian = shape(next(f["geometry"] for f in load_boundaries()["features"]
