@@ -1,7 +1,6 @@
 """The dashboard in a real Chromium: deep links, the sidebar filter surviving page switches,
 charts drawn, no error shown."""
 import io
-import itertools
 import math
 import re
 import time
