@@ -39,4 +39,5 @@ ui.render_deck(maps.build_county_deck(table, measure, villages, communities), ke
                export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()),
                note=geo.build_boundary_note(table))
 st.caption("县区颜色:红=落后目标线超过阈值,黄=落后,绿=达到;村点颜色为该村完成率对照时间进度线;"
-           "小区点红色表示有逾期阶段。点击县区即按该县区筛选全部页面。底图为空白(离线),边界仅供示意。")
+           "小区点红色表示有逾期阶段。点击县区(或县区内的村、小区点位)即按该县区筛选全部页面。"
+           "底图为空白(离线),边界仅供示意。")
