@@ -63,3 +63,9 @@ def test_the_wall_ranks_every_county_and_notes_the_ones_off_its_map(app):
     ranking, county_map = (json.loads(e.proto.spec) for e in app.get("plotly_chart"))
     assert set(ranking["data"][0]["y"]) == {"北县", "南区", "陇县"}
     assert county_map["layout"]["title"]["subtitle"]["text"] == NOTE
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/renovation.py", "pages/heating.py",
+                                  "pages/ranking.py", "pages/map.py", "pages/briefing.py", "pages/screen.py"])
+def test_every_page_runs_with_counties_off_the_map(app, page):
+    _open(app, page)
