@@ -2,7 +2,7 @@
 clicking a county filters every page to it."""
 import streamlit as st
 
-from retrofit import charts, maps, queries, report, ui
+from retrofit import charts, geo, maps, queries, report, ui
 from retrofit.measures import find_measure, measure_keys
 from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
 
@@ -36,6 +36,8 @@ if POINTS[RENOVATION] in points:
     communities = maps.build_community_points(ui.cached(report.compute_communities, f.scope, f.stages))
 
 ui.render_deck(maps.build_county_deck(table, measure, villages, communities), key="county_map",
-               export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()))
+               export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()),
+               note=geo.build_boundary_note(table))
 st.caption("县区颜色:红=落后目标线超过阈值,黄=落后,绿=达到;村点颜色为该村完成率对照全市完成率目标线;"
-           "小区点红色表示有逾期阶段。点击县区即按该县区筛选全部页面。底图为空白(离线),边界仅供示意。")
+           "小区点红色表示有逾期阶段。点击县区(或县区内的村、小区点位)即按该县区筛选全部页面。"
+           "底图为空白(离线),边界仅供示意。")

@@ -1,7 +1,7 @@
 """总览: headline figures of both programs, the county ranking, a map, laggards and supervision."""
 import streamlit as st
 
-from retrofit import charts, fmt, maps, measures, report, tables, ui
+from retrofit import charts, fmt, geo, maps, measures, report, tables, ui
 from retrofit.measures import find_measure
 from retrofit.settings import RETENTION_AGE_DAYS
 from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
@@ -47,7 +47,8 @@ with right:
     table = ui.cached(report.rank_measure, program, RANKED[program], f.scope, f.previous)
     measure = find_measure(program, RANKED[program])
     ui.render_deck(maps.build_county_deck(table, measure, zoom=7.6), key="overview_map_deck", height=620,
-                   export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()))
+                   export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()),
+                   note=geo.build_boundary_note(table))
     st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
 lag_col, money_col = st.columns([3, 2])

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from shapely.geometry import shape
 
 from . import fmt
-from .geo import load_boundaries
+from .geo import build_boundary_note, load_boundaries
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, read_city_line
 from .report import CITY, SCOPE_TOTAL
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PALETTE, PRIMARY
@@ -143,14 +143,36 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
                    height or 80 + 34 * len(table) + 90)
 
 
+# The boundary note under a map's title: at most this many characters a line (the wall's map,
+# the narrowest, holds about 30 at its font size).
+NOTE_CHARS_PER_LINE = 22
+NOTE_COLOURS = {"light": "#b35c00", "dark": "#e8c468"}  # amber: worth reading, not a flag colour
+
+
+def wrap_note(text: str, chars_per_line: int = NOTE_CHARS_PER_LINE) -> str:
+    """`text` broken (plotly's <br>) after a '、' or ':' so no line is longer than
+    `chars_per_line` where a break is possible; a county name is never split."""
+    lines, line = [], ""
+    for piece in text.replace("、", "、\n").replace(":", ":\n").split("\n"):
+        if line and len(line) + len(piece) > chars_per_line:
+            lines.append(line)
+            line = ""
+        line += piece
+    return "<br>".join(lines + [line])
+
+
 def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, title: str | None = None,
                             theme: Theme = LIGHT, height: int = 620) -> go.Figure:
     """The city's counties coloured by flag and labelled with the measure's value, on a blank
-    background (no tile server or glyph server needed)."""
+    background (no tile server or glyph server needed). Counties without a boundary are left
+    off, and named in a note under the title."""
     boundaries = load_boundaries()
+    centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
+               for f in boundaries["features"]}
+    drawn = table[table["adcode"].isin(list(centres))]
     fig = go.Figure()
     for flag in (RED, YELLOW, GREEN, NO_FLAG):
-        part = table[table["flag"] == flag]
+        part = drawn[drawn["flag"] == flag]
         if part.empty:
             continue
         fig.add_trace(go.Choroplethmap(
@@ -160,12 +182,10 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
             showlegend=True, customdata=part[["county"]].to_numpy(),
             hovertext=[f"{c} {measure.label}{v}" for c, v in zip(part["county"], _percent_labels(part))],
             hovertemplate="%{hovertext}<extra></extra>"))
-    centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
-               for f in boundaries["features"]}
-    points = [centres[a] for a in table["adcode"]]
+    points = [centres[a] for a in drawn["adcode"]]
     fig.add_trace(go.Scattermap(
         lon=[p.x for p in points], lat=[p.y for p in points], mode="text", showlegend=False,
-        text=[f"{c}<br>{v}" for c, v in zip(table["county"], _percent_labels(table))],
+        text=[f"{c}<br>{v}" for c, v in zip(drawn["county"], _percent_labels(drawn))],
         # MapLibre accepts only its own font names here; with no glyph server in the style it
         # draws them with the browser's fonts.
         textfont=dict(size=theme.base_font - 1, color="#10161f", family="Open Sans Bold"), hoverinfo="skip"))
@@ -174,6 +194,11 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
     fig = _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}分布", "", meta, theme, height)
     fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.01,
                                   bgcolor="rgba(255,255,255,0.75)", font=dict(color="#1c2430")))
+    if note := build_boundary_note(table, boundaries):
+        # In the subtitle's place (a map has no unit), above the drawing: never over a county.
+        text = wrap_note(note)
+        fig.update_layout(title_subtitle=dict(text=text, font=dict(color=NOTE_COLOURS.get(theme.name, "#b35c00"))),
+                          margin_t=fig.layout.margin.t + text.count("<br>") * round(theme.base_font * 1.3))
     return fig
 
 

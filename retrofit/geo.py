@@ -1,8 +1,10 @@
-"""County boundaries (shipped GeoJSON in data/) and point-in-county geometry."""
+"""County boundaries (shipped GeoJSON in data/), which counties have one, and point-in-county
+geometry."""
 import json
 import random
 from functools import lru_cache
 
+import pandas as pd
 import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
@@ -25,6 +27,29 @@ def load_county_shapes() -> dict[str, BaseGeometry]:
         shapely.prepare(geom)
         shapes[feature["properties"]["adcode"]] = geom
     return shapes
+
+
+NO_BOUNDARY_NOTE = "无边界数据,未在地图上显示:"
+
+
+def list_boundary_adcodes(geojson: dict | None = None) -> set[str]:
+    """The adcodes the boundary file (or `geojson`) draws."""
+    return {f["properties"]["adcode"] for f in (load_boundaries() if geojson is None else geojson)["features"]}
+
+
+def list_counties_without_boundary(table: pd.DataFrame, geojson: dict | None = None) -> list[str]:
+    """The counties of `table` (columns adcode, county), in its order, that the boundary file
+    lacks: a county added to the store before its outline reaches data/."""
+    drawn = list_boundary_adcodes(geojson)
+    return list(dict.fromkeys(n for a, n in zip(table["adcode"], table["county"], strict=True) if a not in drawn))
+
+
+def build_boundary_note(table: pd.DataFrame, geojson: dict | None = None) -> str:
+    """'无边界数据,未在地图上显示:北县、南区' for the counties of `table` a map cannot draw, ''
+    when it draws them all. Every map (desk, wall, exports, pack) shows this same sentence, so a
+    county missing from the map is not mistaken for one without work."""
+    missing = list_counties_without_boundary(table, geojson)
+    return NO_BOUNDARY_NOTE + "、".join(missing) if missing else ""
 
 
 def county_of_point(lon: float, lat: float) -> str | None:

@@ -1,6 +1,7 @@
 """The detailed map (`build_*_deck -> pdk.Deck`): counties coloured by flag, villages and
 communities as points with tooltips, all offline. Every pickable object carries `county`, so a
-click can filter the app to it."""
+click can filter the app to it, on a county's area or on a village or community dot inside it.
+Counties the boundary file lacks are left off the map (geo.build_boundary_note names them)."""
 import json
 import urllib.parse
 
@@ -33,8 +34,12 @@ def _rgba(hex_colour: str, alpha: int = 255) -> list[int]:
     return [int(hex_colour[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
 
 
+POLYGON_COLUMNS = ["county", "name", "info", "polygon", "fill", "label", "detail"]
+
+
 def _county_polygons(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
-    """One row per ring of each county's outline, with the measure's value and flag colour."""
+    """One row per ring of each county's outline, with the measure's value and flag colour
+    (counties of the table only: an outline of a county not in the store is not drawn)."""
     by_adcode = table.set_index("adcode")
     rows = []
     for feature in load_boundaries()["features"]:
@@ -49,15 +54,17 @@ def _county_polygons(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
                              label=f"{measure.label} {fmt.format_percent_of(row['numerator'], row['denominator'])}",
                              detail=f"{fmt.format_count(row['numerator'], measure.unit)} / "
                                     f"{fmt.format_count(row['denominator'], measure.unit)}"))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=POLYGON_COLUMNS)
 
 
 def _county_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """A label per county that has an outline (the others are named in the boundary note)."""
     centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
                for f in load_boundaries()["features"]}
     return pd.DataFrame([dict(county=r.county, position=[centres[r.adcode].x, centres[r.adcode].y],
                               text=f"{r.county}\n{fmt.format_percent_of(r.numerator, r.denominator)}")
-                         for r in table.itertuples()])
+                         for r in table.itertuples() if r.adcode in centres],
+                        columns=["county", "position", "text"])
 
 
 def build_village_points(villages: pd.DataFrame, target: float | None) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from pptx.util import Emu, Inches, Pt
 from sqlalchemy.engine import Engine
 
 from . import charts, db, exports, fmt, notice, queries, report
+from .geo import build_boundary_note
 from .measures import FLAG_LABELS_SHORT, GREEN, NO_FLAG, RED, YELLOW, Measure, find_measure, read_city_line
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PRIMARY
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -342,6 +343,8 @@ def _map_slide(deck: _Deck, program: str, key: str) -> None:
     lines = [(fmt.format_target(city.name, city.share) if city.share is not None else "", 16, True, DARK)]
     lines += [(f"{int(r.rank)}. {r.county}  {_rate(r.numerator, r.denominator)}", 15, r.flag == RED,
                _hex(FLAG_COLOURS[r.flag]) if r.flag == RED else DARK) for r in ranked.itertuples()]
+    if note := build_boundary_note(table):
+        lines.append((note, 13, False, MUTED))
     _add_text(slide, 0.5 + width + 0.4, 1.35, deck.WIDTH - width - 1.4, 5.5, lines, spacing=1.0)
 
 

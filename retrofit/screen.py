@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import charts, db, fmt
 from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
+from .geo import list_boundary_adcodes
 from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -773,8 +774,13 @@ def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewpo
     ranking = highlight_ranking(fit_figure(ranking, viewport, meta.footer), highlight, theme)
     county_map = charts.build_choropleth_figure(table, measure, meta, title=f"各县区{name}分布", theme=theme,
                                                 height=height)
-    adcodes = table.loc[table["county"].isin(highlight), "adcode"].tolist()
-    county_map = fit_map(fit_figure(county_map, viewport, meta.footer), compute_bounds(geojson), height,
+    # Frame the counties drawn: the store's counties that have an outline (the others are named
+    # in the map's boundary note), all outlines when none has.
+    drawn = table[table["adcode"].isin(list_boundary_adcodes(geojson))]
+    features = [f for f in geojson["features"] if f["properties"]["adcode"] in set(drawn["adcode"])]
+    bounds = compute_bounds({"features": features or geojson["features"]})
+    adcodes = drawn.loc[drawn["county"].isin(highlight), "adcode"].tolist()
+    county_map = fit_map(fit_figure(county_map, viewport, meta.footer), bounds, height,
                          compute_column_px(viewport)[1], highlight=adcodes, geojson=geojson, theme=theme)
     return ranking, county_map
 

@@ -340,9 +340,12 @@ def remember_choice(name: str, value: str) -> None:
         st.query_params[name] = value
 
 
-def render_deck(deck, key: str, height: int = 720, export_figure: go.Figure | None = None) -> None:
+def render_deck(deck, key: str, height: int = 720, export_figure: go.Figure | None = None, note: str = "") -> None:
     """A pydeck map; clicking a county (or a point in it) filters every page to that county.
-    `export_figure` (the same counties as a plotly map) is what its downloads contain."""
+    `export_figure` (the same counties as a plotly map) is what its downloads contain. `note`
+    (geo.build_boundary_note: counties the map cannot draw) is shown just above the map."""
+    if note:
+        st.caption(f":orange[:material/location_off: {note}]")
     st.pydeck_chart(deck, key=key, on_select=lambda: select_county(key), selection_mode="single-object",
                     height=height)
     if export_figure is not None:

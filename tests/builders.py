@@ -95,3 +95,30 @@ def add_nodes(engine, program: str, step: str, nodes, year: int = 2026, county: 
     with engine.begin() as conn:
         conn.execute(db.plan_node.insert(), [dict(program=program, plan_year=year, step=step, county_adcode=county,
                                                   due_on=day, required_share=share) for day, share in nodes])
+
+
+LONGXIAN = "610327"  # a county of the shipped boundary file (陇县), unlike NORTH and SOUTH
+
+
+def add_county(engine, adcode: str, name: str, kind: str = "县") -> None:
+    """One more county, after the others in the city's order."""
+    with engine.begin() as conn:
+        seq = len(conn.execute(db.county.select()).all()) + 1
+        conn.execute(db.county.insert().values(adcode=adcode, name=name, kind=kind, seq=seq))
+
+
+def make_store_with_counties_off_the_map(url: str):
+    """北县 and 南区 (no outline in the boundary file) beside 陇县 (one), each with a started
+    community, a heating plan of 4 households of which 1, 2 and 3 are connected, and an
+    allocation 40% paid; the file's other eleven outlines belong to no county of this store."""
+    engine = make_store(url, date(2026, 11, 20))
+    add_county(engine, LONGXIAN, "陇县")
+    for done, county in enumerate((NORTH, SOUTH, LONGXIAN), start=1):
+        add_project(engine, f"P{done}", county, **chain(*[date(2026, 3, 1 + k) for k in range(4)]))
+        village = add_village(engine, county)
+        add_plan(engine, county, 2026, 4)
+        for n in range(4):
+            add_household(engine, f"H{county}{n}", village, 2026, county,
+                          **(all_milestones(date(2026, 10, 1)) if n < done else {}))
+        add_allocation(engine, county, 1_000_000, date(2026, 3, 1), payments=[(400_000, date(2026, 5, 1))])
+    return engine

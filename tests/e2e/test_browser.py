@@ -1,16 +1,22 @@
 """The dashboard in a real Chromium: deep links, the sidebar filter surviving page switches,
 charts drawn, no error shown."""
 import io
+import math
 import re
+import time
 from pathlib import Path
 
 import openpyxl
 from conftest import screenshot, wait_until_settled
 from PIL import Image
-from playwright.sync_api import TimeoutError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from shapely import MultiPoint, Point
+from shapely.ops import polylabel
 
-from retrofit import report
+from retrofit import maps, queries, report, screen
 from retrofit.demo import DEMO_DATA_DATE
+from retrofit.geo import load_boundaries, load_county_shapes
+from retrofit.measures import find_measure
 
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 CHARTS = "svg.main-svg, canvas"
@@ -79,23 +85,133 @@ def test_every_page_draws_without_errors(page, app_url):
         screenshot(page, f"page-{path}")
 
 
-def test_clicking_a_county_on_the_map_filters_every_page(page, app_url):
+# What the map page shows by default: heating completion with the villages of the whole city.
+MAP_PROGRAM, MAP_MEASURE = "heating", "completion_rate"
+# Clear of a village dot by this many screen pixels (dots are drawn at most 14 px in radius).
+DOT_CLEARANCE_PX = 24
+
+
+def _map_view(demo_engine):
+    """The deck the map page draws by default (its view state) and its village dots."""
+    scope = report.Scope(DEMO_DATA_DATE)
+    table = report.rank_measure(demo_engine, MAP_PROGRAM, MAP_MEASURE, scope)
+    villages = queries.load_village_progress(demo_engine, scope.plan_year, scope.as_of, ())
+    return maps.build_county_deck(table, find_measure(MAP_PROGRAM, MAP_MEASURE)).initial_view_state, villages
+
+
+def _degrees_per_px(view) -> float:
+    return 360 / (512 * 2 ** view.zoom)  # deck.gl's web mercator: the world is 512·2^zoom px wide
+
+
+def _county_shape(name: str):
+    return load_county_shapes()[next(f["properties"]["adcode"] for f in load_boundaries()["features"]
+                                     if f["properties"]["name"] == name)]
+
+
+def _largest_part(geometry):
+    return max(getattr(geometry, "geoms", [geometry]), key=lambda part: part.area)
+
+
+def _open_area_of(county: str, villages, clearance_deg: float) -> Point:
+    """The point of `county` furthest from its border and from every village dot (the pole of
+    inaccessibility of the county minus the dots, each widened by `clearance_deg`): a click
+    there can only pick the county."""
+    dots = MultiPoint(list(zip(villages["lon"], villages["lat"]))).buffer(clearance_deg)
+    return polylabel(_largest_part(_county_shape(county).difference(dots)), tolerance=0.001)
+
+
+def _lone_village_of(county: str, villages):
+    """The village of `county` whose dot stands furthest from the border and from other dots."""
+    outline, points = _county_shape(county), [Point(xy) for xy in zip(villages["lon"], villages["lat"])]
+    rows = villages[villages["county"] == county]
+
+    def room(row) -> float:
+        here = Point(row.lon, row.lat)
+        return min([outline.boundary.distance(here)] + [here.distance(p) for p in points if not p.equals(here)])
+
+    return max(rows.itertuples(), key=room)
+
+
+def _on_screen(box: dict, view, lon: float, lat: float) -> tuple[float, float]:
+    """Where (lon, lat) falls on the page, the deck's canvas showing its initial view state."""
+    x, y = screen.project_to_paper(lon, lat, {"lon": view.longitude, "lat": view.latitude}, view.zoom,
+                                   box["width"], box["height"])
+    return box["x"] + x * box["width"], box["y"] + (1 - y) * box["height"]
+
+
+def _click_point(box: dict, view, lon: float, lat: float) -> tuple[float, float]:
+    """`_on_screen`, for a point to click: it must be on the canvas and in the 1920x1080 window."""
+    x, y = _on_screen(box, view, lon, lat)
+    assert box["x"] < x < box["x"] + box["width"] and box["y"] < y < min(box["y"] + box["height"], 1080), (x, y)
+    return x, y
+
+
+def _hover_until_tooltip(page, x: float, y: float, expected: re.Pattern, limit_s: float = 60) -> None:
+    """Point at (x, y) until deck.gl's tooltip reads `expected`: its pickable layers are drawn and
+    the object under the pointer is the one meant. (deck.gl picks on pointer moves, so the
+    pointer keeps stepping a pixel aside and back while it waits; it ends on (x, y).)"""
+    tooltip = page.locator(".deck-tooltip")
+    deadline = time.time() + limit_s
+    while True:
+        page.mouse.move(x + 1, y)
+        page.mouse.move(x, y)
+        if tooltip.count() and tooltip.first.is_visible() and expected.search(tooltip.first.inner_text()):
+            return
+        if time.time() > deadline:
+            raise TimeoutError(f"no tooltip matching {expected.pattern} at ({x:.0f}, {y:.0f})")
+        page.wait_for_timeout(250)
+
+
+def _click_until_filtered(page, attempts: int = 3) -> None:
+    """Press and release where the pointer stands until the app filters to a county (the URL
+    gains county=). deck.gl takes a press longer than 250 ms for a hold, not a click, and on a
+    busy machine a frame drawn between press and release can make it that long; a second
+    click on an already selected object changes nothing."""
+    for attempt in range(attempts):
+        page.mouse.down()
+        page.mouse.up()
+        try:
+            page.wait_for_url(re.compile("county="), timeout=20_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+
+
+def _map_page(page, app_url, demo_engine):
     _open(page, f"{app_url}/map")
     deck = page.locator(".st-key-county_map")
-    deck.locator("canvas").first.wait_for(timeout=15_000)
-    page.wait_for_timeout(2500)  # deck.gl draws its layers after the canvas appears
-    box = deck.bounding_box()
-    # 陇县 is the north-western county: inside it, left of the map's centre and near its top.
-    for _ in range(3):  # on a busy machine deck.gl may not have drawn its pickable layer yet
-        page.mouse.click(box["x"] + box["width"] * 0.39, box["y"] + box["height"] * 0.13)
-        try:
-            page.wait_for_url(re.compile("county="), timeout=8_000)
-            break
-        except TimeoutError:
-            page.wait_for_timeout(2_000)
+    deck.locator("canvas").first.wait_for(timeout=30_000)
+    view, villages = _map_view(demo_engine)
+    return deck.bounding_box(), view, villages
+
+
+def test_clicking_a_county_on_the_map_filters_every_page(page, app_url, demo_engine):
+    box, view, villages = _map_page(page, app_url, demo_engine)
+    target = _open_area_of("陇县", villages, 1.5 * DOT_CLEARANCE_PX * _degrees_per_px(view))
+    x, y = _click_point(box, view, target.x, target.y)
+    nearest = min(math.dist((x, y), _on_screen(box, view, lon, lat)) for lon, lat in zip(villages["lon"], villages["lat"]))
+    assert nearest > DOT_CLEARANCE_PX  # the click lands on the county's own area, not on a dot
+
+    _hover_until_tooltip(page, x, y, re.compile(r"^陇县\s*\n完成率"))  # the county's tooltip, not a village's
+    _click_until_filtered(page)
     wait_until_settled(page)
     assert "county=%E9%99%87%E5%8E%BF" in page.url  # 陇县
     assert page.get_by_text("范围:陇县").count() == 1
+    _sidebar_link(page, "县区排名").click()
+    wait_until_settled(page)
+    assert page.get_by_text("范围:陇县").count() == 1
+
+
+def test_clicking_a_village_dot_filters_to_its_county(page, app_url, demo_engine):
+    box, view, villages = _map_page(page, app_url, demo_engine)
+    village = _lone_village_of("凤县", villages)  # its dot alone under the pointer, inside 凤县
+    x, y = _click_point(box, view, village.lon, village.lat)
+    _hover_until_tooltip(page, x, y, re.compile(f"^凤县\\s*{village.township}{village.village}"))
+    _click_until_filtered(page)
+    wait_until_settled(page)
+    assert "county=%E5%87%A4%E5%8E%BF" in page.url  # 凤县
+    assert page.get_by_text("范围:凤县").count() == 1
 
 
 def test_clicking_a_bar_in_the_ranking_filters_to_that_county(page, app_url):
