@@ -155,3 +155,15 @@ def mask_name(name: str) -> str:
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# Every ASCII punctuation mark CommonMark lets a backslash escape, which covers emphasis, links,
+# images, headings, lists, tables, code, HTML and Streamlit's own :colour[...] / :emoji: / $math$.
+MARKDOWN_SPECIAL = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+
+
+def escape_markdown(text) -> str:
+    """Stored text (a county, street, community or village name, a supervision item) made safe for
+    a Streamlit markdown element: shown as written, so '**粗体**' stays asterisks and
+    '![](http://host/b.png)' never fetches an image. Line breaks become spaces: a name is one line."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))

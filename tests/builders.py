@@ -25,7 +25,8 @@ def make_store(url: str, data_date: date = date(2026, 7, 2)):
             year=y, period_start=date(y, 1, 1), confirmed_deadline=date(y, 3, 31),
             tendered_deadline=date(y, 5, 31), installed_deadline=date(y, 10, 31),
             connected_deadline=date(y, 11, 15)) for y in (2025, 2026)])
-        db.write_meta(conn, data_date=data_date.isoformat(), is_demo=0, revision=1)
+        db.write_meta(conn, data_date=data_date.isoformat(), is_demo=0, revision=1, store_id=db.new_store_id(),
+                      **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
     return engine
 
 
