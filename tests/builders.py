@@ -89,3 +89,24 @@ def add_allocation(engine, county: str, amount: int, allocated_on: date, source:
             conn.execute(db.fund_disbursement.insert().values(allocation_id=allocation_id, amount_yuan=value,
                                                               paid_on=paid_on))
     return allocation_id
+
+
+def copy_sqlite_store(url: str, path) -> str:
+    """A copy of the SQLite store at `url` in `path` (through SQLite's backup: a WAL store's
+    recent commits live beside the file), as a URL."""
+    import sqlite3
+
+    source, target = sqlite3.connect(url.removeprefix("sqlite:///")), sqlite3.connect(path)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    return f"sqlite:///{path}"
+
+
+def sha256_of(path) -> str:
+    """The file's checksum: a store this code must not touch keeps it byte for byte."""
+    import hashlib
+    from pathlib import Path
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
