@@ -136,7 +136,8 @@ def build_csv_text(frame: pd.DataFrame) -> str:
     for column in guarded.columns:
         if not pd.api.types.is_numeric_dtype(guarded[column]):
             guarded[column] = guarded[column].map(guard_csv_cell)
-    return guarded.to_csv(index=False)
+    # CRLF rows (RFC 4180): a stored CR is then quoted instead of starting a new row.
+    return guarded.to_csv(index=False, lineterminator="\r\n")
 
 
 def build_table_csv(frame: pd.DataFrame) -> bytes:

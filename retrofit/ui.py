@@ -141,7 +141,7 @@ def render_filters() -> Filters:
     years = sorted(set(cached(queries.load_years, "renovation")) | set(cached(queries.load_years, "heating")))
     reports = cached(queries.load_report_dates)
     # Read before the widgets: a bound widget drops a value it cannot take from the URL silently.
-    st.session_state["_filter_notes"] = screen.list_filter_notes(
+    notes = screen.list_filter_notes(
         {key: st.query_params.get_all(key) for key in FILTER_KEYS}, data_date, counties["county"].tolist(), years,
         reports, [NO_STAGE, *STAGE_STANDING], list(ROUTES))
     with st.sidebar:
@@ -161,9 +161,20 @@ def render_filters() -> Filters:
         routes = st.multiselect("技术路线(农户)", list(ROUTES), key="route", bind="query-params",
                                 placeholder="全部路线", select_all=False,
                                 help="只作用于技术路线构成、经济账、村户清单和地图上的村点位;指标与排名按全部农户计算")
+    _keep_filter_notes(notes, (tuple(names), year, as_of, previous, tuple(stages), tuple(routes)))
     adcodes = tuple(counties.loc[counties["county"].isin(names), "adcode"])
     return Filters(scope=Scope(as_of, year, adcodes), previous=date.fromisoformat(previous) if previous else None,
                    county_names=tuple(names), stages=tuple(stages), routes=tuple(routes))
+
+
+def _keep_filter_notes(notes: tuple[str, ...], chosen: tuple) -> None:
+    """Remember the notes on URL values that could not be used until the user changes a filter:
+    the widgets have by then taken the bad values off the URL, and a rerun (the root forwarding
+    to /overview, a click in a chart) must not make the note vanish unexplained."""
+    if notes:
+        st.session_state["_filter_notes"], st.session_state["_filter_notes_for"] = notes, chosen
+    elif st.session_state.get("_filter_notes_for") != chosen:
+        st.session_state["_filter_notes"], st.session_state["_filter_notes_for"] = (), None
 
 
 def totals(program: str) -> dict[str, int]:

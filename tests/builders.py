@@ -1,6 +1,10 @@
 """Hand-built stores for tests: two counties, one renovation batch and two heating years, and
 helpers that add one fact at a time, so each test states exactly the rows it counts."""
+import threading
+from contextlib import contextmanager
 from datetime import date
+
+from sqlalchemy import text
 
 from retrofit import db
 
@@ -110,3 +114,35 @@ def sha256_of(path) -> str:
     from pathlib import Path
 
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@contextmanager
+def write_held_open(url: str, statement, **params):
+    """Inside the block, another connection has run `statement` and holds its transaction open
+    (uncommitted, locks taken) until the block ends; then it rolls back. Fails if the writer had
+    let go before the block was done."""
+    locked, release, held, failure = threading.Event(), threading.Event(), {}, []
+
+    def writer():
+        engine = db.make_engine(url)
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                conn.execute(text(statement) if isinstance(statement, str) else statement, params)
+                locked.set()
+                held["released"] = release.wait(timeout=180)
+                transaction.rollback()
+        except Exception as error:  # noqa: BLE001 - reported by the test thread below
+            failure.append(error)
+            locked.set()
+        finally:
+            engine.dispose()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert locked.wait(timeout=60) and not failure, failure
+        yield
+    finally:
+        release.set()
+        thread.join()
+    assert held.get("released"), "the writer let go before the reads were done"

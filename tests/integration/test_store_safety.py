@@ -3,12 +3,14 @@ byte for byte as they were; the demo goes only into an empty store or over a dem
 import os
 import socket
 import sqlite3
+from datetime import date
 
 import pytest
 from sqlalchemy import text
 
-from builders import copy_sqlite_store, make_store, sha256_of
-from retrofit import db, demo, store
+from builders import NORTH, copy_sqlite_store, make_store, sha256_of, write_held_open
+from retrofit import db, demo, report
+from retrofit import store as stores
 from retrofit.cli import main
 
 PG_URL = os.environ.get("RETROFIT_TEST_PG_URL")
@@ -92,8 +94,8 @@ def test_an_old_demo_store_is_rebuilt_with_a_note(demo_url, tmp_path):
     with engine.begin() as conn:
         conn.execute(db.store_meta.delete().where(db.store_meta.c.key == db.SCHEMA_VERSION_KEY))
     old_revision = db.load_revision(engine)
-    assert demo.ensure_store(engine) == store.REBUILT_NOTE
-    assert store.inspect_store(engine).kind == store.READY
+    assert demo.ensure_store(engine) == stores.REBUILT_NOTE
+    assert stores.inspect_store(engine).kind == stores.READY
     assert db.load_revision(engine) != old_revision
 
 
@@ -179,3 +181,15 @@ def test_a_postgresql_host_that_never_answers_is_given_up_with_a_chinese_message
         assert run_cli(monkeypatch, url, "measures") == 2
     err = capsys.readouterr().err
     assert "无法连接" in err and "secret" not in err
+
+
+def test_readers_answer_from_the_last_commit_while_a_writer_holds_its_transaction(store):
+    from retrofit import queries
+
+    url = store.url.render_as_string(hide_password=False)
+    stores.use_wal(store)  # the hand-built store is ours: SQLite in WAL mode, as the app sets it
+    with write_held_open(url, db.county.update().where(db.county.c.adcode == NORTH).values(name="改名中")):
+        reader = db.make_engine(url)
+        assert queries.load_counties(reader)["county"].tolist() == ["北县", "南区"]
+        assert not report.compute_headline(reader, report.Scope(date(2026, 7, 2))).empty
+        reader.dispose()
