@@ -198,3 +198,19 @@ def test_no_export_holds_a_full_phone_number(demo_engine):
     texts = [outputs[0]] + [" ".join(str(c) for ws in openpyxl.load_workbook(io.BytesIO(x)).worksheets
                                      for row in ws.iter_rows(values_only=True) for c in row) for x in outputs[1:]]
     assert not any(FULL_PHONE.search(t) for t in texts)
+
+
+def test_a_formula_county_name_stays_text_in_the_slides_chart_workbook():
+    from pptx import Presentation
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    data = pack.TextCategoryChartData(number_format="0.0%")
+    data.categories = ["=1+1", "陇县"]
+    data.add_series("完成率", [0.5, 0.7])
+    deck = Presentation()
+    chart = deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_chart(
+        XL_CHART_TYPE.BAR_CLUSTERED, 0, 0, Inches(4), Inches(3), data).chart
+    workbook = openpyxl.load_workbook(io.BytesIO(chart.part.chart_workbook.xlsx_part.blob))
+    cell = workbook.active["A2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")
