@@ -172,3 +172,13 @@ def test_searching_forgets_the_picked_community_instead_of_showing_another(page,
     search.press("Enter")
     wait_until_settled(page)
     assert page.get_by_text("改造阶段:计划与实际").count() == 0
+
+
+def test_desk_page_names_url_values_it_could_not_use(page, app_url):
+    _open(page, f"{app_url}/overview?county=不存在县&as_of=9999-99-99")
+    note = page.get_by_text("地址栏参数有误")
+    note.wait_for(timeout=15_000)
+    text = note.inner_text()
+    assert "未找到县区“不存在县”" in text and "as_of=9999-99-99不是日期" in text
+    assert page.get_by_text("范围:全市").count() == 1
+    assert page.locator(ERRORS).count() == 0
