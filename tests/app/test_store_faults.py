@@ -3,6 +3,7 @@ asks for what does not exist: last committed figures, fresh figures after a rebu
 messages with what to do, never an English traceback."""
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from builders import copy_sqlite_store, sha256_of, write_held_open
 from retrofit import db, fmt, report, ui
+from retrofit import store as stores
 from retrofit.cli import main
 from retrofit.demo import DEMO_DATA_DATE
 from retrofit.settings import SQLITE_BUSY_TIMEOUT_S
@@ -198,3 +200,22 @@ def test_no_page_shows_a_full_phone_number(demo_url, monkeypatch):
             d.value.to_csv() for d in at.dataframe] + [c.value for c in at.code] + [
             h.proto.body for h in at.get("html")]
         assert shown and not any(phone.search(str(t)) for t in shown), page
+
+
+def test_an_old_demo_store_is_rebuilt_and_the_user_told(store_copy, monkeypatch):
+    with sqlite3.connect(store_copy.removeprefix("sqlite:///")) as conn:
+        conn.execute("DELETE FROM store_meta WHERE key = 'schema_version'")  # as built before versioning
+    at = open_app(monkeypatch, store_copy)
+    at.run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.toast] == [stores.REBUILT_NOTE]
+
+
+def test_a_postgresql_host_that_never_answers_is_reported_on_the_page(monkeypatch):
+    with socket.socket() as silent:  # accepts connections, never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        at = open_app(monkeypatch, f"postgresql+psycopg://retrofit:secret@127.0.0.1:{silent.getsockname()[1]}/x")
+        at.run()
+    assert not at.exception
+    assert "无法连接" in error_text(at) and "secret" not in error_text(at)
