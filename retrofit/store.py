@@ -140,8 +140,11 @@ def check_readable(state: StoreState, url: str) -> None:
 def check_buildable(state: StoreState, url: str, force: bool) -> None:
     """May the demo be built into this store? Into an empty one always; over a demo store of
     ours always (it holds generated data only); over any other store of ours only with
-    `force`; never where that would drop or shadow a table that is not ours."""
+    `force`; never where that would drop or shadow a table that is not ours, nor over a store
+    of a newer schema version (a newer program's data)."""
     store = describe_store(url)
+    if state.kind == NEWER:  # a later program's store, demo or not, is not ours to judge
+        raise explain(state, url)
     if state.kind == EMPTY or (state.kind != FOREIGN and state.is_demo):
         return
     if state.kind == FOREIGN:

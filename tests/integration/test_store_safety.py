@@ -193,3 +193,13 @@ def test_readers_answer_from_the_last_commit_while_a_writer_holds_its_transactio
         assert queries.load_counties(reader)["county"].tolist() == ["北县", "南区"]
         assert not report.compute_headline(reader, report.Scope(date(2026, 7, 2))).empty
         reader.dispose()
+
+
+def test_demo_never_rebuilds_a_store_of_a_newer_schema_even_when_forced(demo_url, tmp_path, monkeypatch, capsys):
+    url = copy_sqlite_store(demo_url, tmp_path / "store.db")
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        conn.execute("UPDATE store_meta SET value = ? WHERE key = 'schema_version'", (str(db.SCHEMA_VERSION + 1),))
+    before = sha256_of(tmp_path / "store.db")
+    assert run_cli(monkeypatch, url, "demo", "--force") == 2
+    assert "请升级本程序" in capsys.readouterr().err
+    assert sha256_of(tmp_path / "store.db") == before
