@@ -185,7 +185,8 @@ def test_stored_names_never_render_as_markdown(hostile_store, monkeypatch, page)
 def test_markdown_escape_keeps_text_and_disarms_markup():
     assert fmt.escape_markdown("陇县") == "陇县"
     assert fmt.escape_markdown("**粗体**") == r"\*\*粗体\*\*"
-    assert fmt.escape_markdown("![](http://host/b.png)") == r"\!\[\]\(http\:\/\/host\/b\.png\)"
+    assert fmt.escape_markdown("![](http://host/b.png)") == "\\!\\[\\]\\(http\u200b\\:\\/\\/host\\/b\\.png\\)"
+    assert fmt.escape_markdown("www.host.cn a@host.cn") == "www\u200b\\.host\\.cn a\\@\u200bhost\\.cn"
     assert fmt.escape_markdown(":red[警告] $x$") == r"\:red\[警告\] \$x\$"
 
 
