@@ -203,3 +203,15 @@ def test_demo_never_rebuilds_a_store_of_a_newer_schema_even_when_forced(demo_url
     assert run_cli(monkeypatch, url, "demo", "--force") == 2
     assert "请升级本程序" in capsys.readouterr().err
     assert sha256_of(tmp_path / "store.db") == before
+
+
+def test_every_rebuild_gets_a_new_store_id_and_a_higher_revision(demo_url, tmp_path):
+    engine = db.make_engine(copy_sqlite_store(demo_url, tmp_path / "store.db"))
+    keys = [db.load_revision(engine)]
+    for seed in (7, 8):
+        demo.build_demo(engine, seed)
+        keys.append(db.load_revision(engine))
+    store_ids = [key.split(":")[0] for key in keys]
+    revisions = [int(key.split(":")[1]) for key in keys]
+    assert len(set(store_ids)) == 3 and all(store_ids)
+    assert revisions == sorted(revisions) and len(set(revisions)) == 3  # never back to 1
