@@ -134,7 +134,7 @@ def open_store():
     engine = db.make_engine(database_url())
     note = demo.ensure_store(engine)
     if note:
-        print(f"提示:{note}({database_url()})", file=sys.stderr)
+        print(f"提示:{note}({store.describe_store(database_url())})", file=sys.stderr)
     return engine
 
 

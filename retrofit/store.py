@@ -89,7 +89,8 @@ def inspect_store(engine: Engine) -> StoreState:
         owned = tuple(sorted(names & schema))
         missing = tuple(t.name for t in db.metadata.sorted_tables if t.name not in names)
         is_demo = marks.get("is_demo") == "1"
-        revision = int(marks.get("revision", "0") or 0)
+        raw_revision = marks.get("revision", "0")
+        revision = int(raw_revision) if raw_revision.isdigit() else 0
         raw_version = marks.get(db.SCHEMA_VERSION_KEY)
         common = dict(tables=tables, foreign=foreign, owned=owned, missing=missing, is_demo=is_demo,
                       revision=revision)

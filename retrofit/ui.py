@@ -5,8 +5,8 @@ import importlib
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlencode
 from datetime import date
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
