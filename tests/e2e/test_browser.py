@@ -213,3 +213,23 @@ def test_stored_names_show_as_written_and_fetch_nothing(page, hostile_app_url):
     assert main.locator("img[src*='198.51.100.7'], a[href^='http://198.51.100.7']").count() == 0
     assert "粗体" not in [text.strip() for text in main.locator("strong").all_inner_texts()]  # not made bold
     assert not [u for u in requested if urlparse(u).hostname == "198.51.100.7"]
+
+
+@pytest.fixture(scope="module")
+def broken_app_url(tmp_path_factory):
+    """The app on a file that is not a database."""
+    path = tmp_path_factory.mktemp("broken") / "broken.db"
+    path.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)
+    yield from serve(f"sqlite:///{path}", tmp_path_factory)
+
+
+def test_a_broken_store_is_explained_in_chinese_without_english_details_or_outside_links(page, broken_app_url):
+    for path in ("overview", "screen"):
+        _open(page, f"{broken_app_url}/{path}")
+        alert = page.locator("[data-testid='stAlertContentError']")
+        alert.wait_for(timeout=15_000)
+        assert "已损坏或不是数据库文件" in alert.inner_text() and "broken.db" in alert.inner_text()
+        body = page.get_by_test_id("stApp").inner_text()
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert not any(word in body for word in ("Traceback", "OperationalError", "DatabaseError", "Ask Google",
+                                                 "Ask ChatGPT"))
