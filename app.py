@@ -24,8 +24,12 @@ START = st.Page(lambda: st.switch_page(overview, query_params=ui.current_query_p
 
 page = st.navigation([START] + PAGES)
 st.session_state["_app_ran"] = True
-if page.url_path == "screen":
-    ui.hide_chrome()
-else:
-    st.session_state["_filters"] = ui.render_filters()
-page.run()
+# A store that is missing, locked, corrupt, foreign or unreachable stops the page with a Chinese
+# message saying what to do (no English traceback: see client.showErrorDetails).
+with ui.store_errors():
+    ui.announce_store_note()
+    if page.url_path == "screen":
+        ui.hide_chrome()
+    else:
+        st.session_state["_filters"] = ui.render_filters()
+    page.run()

@@ -47,7 +47,7 @@ published = ui.cached(queries.load_published_report, scope.as_of)
 if published is not None:
     files = ui.cached(queries.load_published_files, published["id"])
     st.success(f"{fmt.format_date(scope.as_of)}的通报已于{published['published_at']:%Y-%m-%d %H:%M}由"
-               f"{published['published_by']}发布(编号 {published['id']}),以下为发布时冻结的文件,与当时完全一致。",
+               f"{fmt.escape_markdown(published['published_by'])}发布(编号 {published['id']}),以下为发布时冻结的文件,与当时完全一致。",
                icon=":material/verified:")
     with st.container(horizontal=True, key="published_files"):
         for name, mime in zip(files["name"], files["mime"]):

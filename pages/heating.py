@@ -73,5 +73,5 @@ with villages_tab:
     if rows:
         village = view.iloc[rows[0]]
         households = ui.cached(queries.load_village_households, village["村编码"], year, as_of, f.routes)
-        st.subheader(f"{village['县区']} · {village['乡镇']} · {village['村']}({len(households)}户)")
+        st.subheader(fmt.escape_markdown(f"{village['县区']} · {village['乡镇']} · {village['村']}({len(households)}户)"))
         ui.render_table(tables.build_household_table(households), f"{village['村']}农户明细", "household_table")

@@ -69,7 +69,7 @@ with list_tab:
     rows = picked.selection.rows if picked else []
     if rows:
         community = communities[communities["code"] == view.iloc[rows[0]]["编号"]].iloc[0]
-        st.subheader(f"{community['county']} · {community['street']} · {community['name']}")
+        st.subheader(fmt.escape_markdown(f"{community['county']} · {community['street']} · {community['name']}"))
         left, right = st.columns([3, 2])
         with left:
             ui.render_chart(charts.build_stage_timeline_figure(community, STAGES, meta), "community_timeline")

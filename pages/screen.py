@@ -68,7 +68,13 @@ tick_s = screen.compute_tick_seconds(intervals.refresh_s, intervals.rotate_s)
 
 @st.fragment(run_every=tick_s)
 def render_screen() -> None:
-    """Everything on the wall; reruns on its own every tick, redrawing each slot in place."""
+    """Everything on the wall; reruns on its own every tick, redrawing each slot in place. A tick
+    runs without app.py around it, so it states its own store faults in Chinese."""
+    with ui.store_errors():
+        render_slots()
+
+
+def render_slots() -> None:
     if url_query() != query:
         st.query_params.from_dict(query)
     params, adcode_of = load_params(query)  # re-read: a wall left on for weeks follows new data

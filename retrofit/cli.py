@@ -1,7 +1,9 @@
 """Command line: `python -m retrofit demo | rank | measures | notice | export pack`, a thin layer
 over `report`, `notice` and `pack`.
 
-Messages are in Chinese, like the app; a wrong measure, county or date exits with status 2.
+Messages are in Chinese, like the app; a wrong measure, county or date, any store fault (missing,
+locked, corrupt, foreign, unreachable, of another schema version) and an output path that cannot
+be written exit with status 2 and one line saying what to do, never a traceback.
 """
 import argparse
 import json
@@ -10,11 +12,10 @@ import sys
 import time
 import unicodedata
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
-from . import db, demo, fmt, notice, report, tables
+from . import db, demo, files, fmt, notice, report, store, tables
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -81,8 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo_cmd = commands.add_parser("demo", help="(重新)生成演示数据库", description=(
-        "在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计)。"))
+        "在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计)。"
+        "只写入不存在、完全为空的库或原有的演示库;不会删除不属于本系统的表。"))
     demo_cmd.add_argument("--seed", type=int, default=DEMO_SEED, help=f"随机种子(默认 {DEMO_SEED})")
+    demo_cmd.add_argument("--force", action="store_true",
+                          help="替换本系统建立的非演示库(其中数据将被演示数据取代)")
 
     def add_scope(cmd):
         cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
@@ -138,9 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_store():
-    """The engine at $RETROFIT_DB_URL, filled with the demo city first if it is empty."""
+    """The engine at $RETROFIT_DB_URL, filled with the demo city first if it is empty (or an old
+    demo store); StoreFault for a store that cannot be read as it is."""
     engine = db.make_engine(database_url())
-    demo.ensure_store(engine)
+    note = demo.ensure_store(engine)
+    if note:
+        print(f"提示:{note}({store.describe_store(database_url())})", file=sys.stderr)
     return engine
 
 
@@ -199,7 +206,7 @@ def run_rank(engine, args) -> str:
         return json.dumps([{c: _plain(row[c]) for c in columns} for _, row in table.iterrows()],
                           ensure_ascii=False, indent=1)
     if args.format == "csv":
-        return table[columns].to_csv(index=False)
+        return build_csv_text(table[columns])
     shown = tables.build_ranking_table(table, measure.label, measure.unit, measure.done_label, measure.base_label)
     title = (f"{PROGRAMS[args.program]} · {measure.label}({measure.description})  "
              f"截至 {fmt.format_date(scope.as_of)},上期 {fmt.format_date(previous)}")
@@ -219,17 +226,24 @@ def run_notice(engine, args) -> str:
     return notice.build_notice(engine, scope, resolve_previous(engine, args, scope), programs).text
 
 
+def build_csv_text(frame: pd.DataFrame) -> str:
+    """CSV for a spreadsheet: stored text that would start a formula is quoted (exports)."""
+    from . import exports
+
+    return exports.build_csv_text(frame)
+
+
 def check_pack_path(path: str) -> str:
-    """The pack's format from the file name; a UsageError (exit 2) for any other suffix or a
-    folder that does not exist (checked before minutes of work, not after)."""
+    """The pack's format from the file name; a UsageError (exit 2) for any other suffix, a
+    folder that does not exist or cannot be written, a path that is a folder (checked before
+    minutes of work, not after)."""
     from . import pack  # imported here: python-pptx, python-docx and kaleido load only for exports
 
     try:
         kind = pack.pack_kind(path)
-    except pack.PackError as error:
+        files.check_output_path(path)
+    except (pack.PackError, files.OutputPathError) as error:
         raise UsageError(str(error)) from None
-    if not Path(path).resolve().parent.is_dir():
-        raise UsageError(f"输出文件夹“{Path(path).parent}”不存在,请先创建或换一个路径")
     return kind
 
 
@@ -244,7 +258,11 @@ def run_export_pack(engine, args) -> str:
         content = pack.build_pack(engine, scope, previous, kind)
     except exports.ExportUnavailable as error:
         raise UsageError(str(error)) from None
-    Path(args.out).write_bytes(content)
+    try:
+        files.write_atomically(args.out, content)
+    except OSError as error:
+        raise UsageError(f"写入“{args.out}”失败({error.strerror or error}),原有文件未改动;"
+                         f"请检查磁盘空间与写权限后重试") from None
     return (f"会议材料已生成:{args.out}({kind.upper()},{len(content) / 1024:,.0f} KB,"
             f"用时 {time.perf_counter() - start:.1f} 秒;数据截至 {fmt.format_date(scope.as_of)})")
 
@@ -292,7 +310,7 @@ def run_measures(engine, args) -> str:
                            "measures": [{k: _plain(v) for k, v in row.items()} for _, row in headline.iterrows()]},
                           ensure_ascii=False, indent=1)
     if args.format == "csv":
-        return headline.to_csv(index=False)
+        return build_csv_text(headline)
     shown = tables.build_headline_table(headline)
     demo_mark = "(演示数据)" if db.load_is_demo(engine) else ""
     title = f"{place} {scope.plan_year}年度 截至 {fmt.format_date(scope.as_of)}{demo_mark}"
@@ -305,8 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             engine = db.make_engine(database_url())
-            counts = demo.build_demo(engine, args.seed)
-            print(f"演示数据已生成({database_url()},种子 {args.seed}):" +
+            counts = demo.build_demo(engine, args.seed, force=args.force)
+            print(f"演示数据已生成({store.describe_store(database_url())},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
             return 0
         if args.command == "export":
@@ -317,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         output = run[args.command](engine, args)
     except UsageError as error:
         print(f"错误:{error}", file=sys.stderr)
+        return 2
+    except store.STORE_ERRORS as error:
+        print(f"错误:{store.describe_error(error, database_url())}", file=sys.stderr)
         return 2
     sys.stdout.write(output if output.endswith("\n") else output + "\n")
     return 0

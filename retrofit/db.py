@@ -5,6 +5,8 @@ bookings, allocations and disbursements), so the state on any past report date c
 reconstructed by filtering on `<= as_of`. Natural keys (`code`) let county spreadsheets
 update rows in place. Only portable SQLAlchemy constructs: PostgreSQL runs the same schema.
 """
+import re
+import uuid
 from datetime import date
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey,
@@ -12,9 +14,18 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, Date
                         inspect, select, text)
 from sqlalchemy.engine import Connection, Engine
 
+from .settings import (PG_CONNECT_TIMEOUT_S, PG_LOCK_TIMEOUT_S, PG_STATEMENT_TIMEOUT_S,
+                       SQLITE_BUSY_TIMEOUT_S)
 from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, NODE_STEPS,
                     PROCUREMENT_STEPS, PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROUTES, STAGES,
                     URBAN_WORK_KINDS)
+
+# The version of the schema below, recorded in store_meta when a store is built. Raise it with every
+# change to the tables; code refuses a store of a version it does not know instead of "fixing" it
+# (retrofit/store.py). Stores built before versioning carry none and count as version 0.
+SCHEMA_VERSION = 1
+# The store_meta key that marks a store as built by this application (its schema version).
+SCHEMA_VERSION_KEY = "schema_version"
 
 # Constraint names are prefixed with their table, so a violation message says where it happened.
 metadata = MetaData(naming_convention={"ck": "ck_%(table_name)s_%(constraint_name)s"})
@@ -228,6 +239,10 @@ heating_household = Table(
     *[Column(c, Date) for c in _milestone_dates],
     *_non_negative("equipment_cost_yuan", "subsidy_yuan", "running_cost_yuan", "coal_cost_yuan"),
     CheckConstraint("subsidy_yuan <= equipment_cost_yuan", name="subsidy_within_cost"),
+    # A full phone number never enters the store: empty, or 11 characters with the middle four
+    # masked (138****5678; see mask_phone). length/substr behave alike on SQLite and PostgreSQL.
+    CheckConstraint("phone_masked = '' OR (length(phone_masked) = 11 AND substr(phone_masked, 4, 4) = '****')",
+                    name="phone_masked"),
     _one_of("route", ROUTES),
     _one_of("status", HOUSEHOLD_STATUSES),
     *_in_order(_milestone_dates),
@@ -325,9 +340,19 @@ published_file = Table(
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys switched on (off by default there) and
-    transactional DDL."""
-    engine = create_engine(url)
+    """An engine for `url`; SQLite gets foreign keys switched on (off by default there),
+    transactional DDL and a busy timeout; PostgreSQL gets connect, statement and lock timeouts
+    (settings.py). WAL mode is switched on by retrofit.store once the store is known to be ours:
+    doing it here would rewrite the header of any file the URL happens to name."""
+    if url.startswith("sqlite"):
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+    elif url.startswith("postgresql"):
+        connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S,
+                        "options": f"-c statement_timeout={PG_STATEMENT_TIMEOUT_S * 1000} "
+                                   f"-c lock_timeout={PG_LOCK_TIMEOUT_S * 1000}"}
+    else:
+        connect_args = {}
+    engine = create_engine(url, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
         # pysqlite would run DDL outside the transaction (so a failed rebuild could leave the
@@ -366,10 +391,33 @@ def bump_revision(conn: Connection) -> int:
     return revision
 
 
+def new_store_id() -> str:
+    """A random id written whenever a store is (re)built: with the revision it makes every
+    state of the data unique, even when a rebuild starts its counter afresh elsewhere."""
+    return uuid.uuid4().hex
+
+
 def load_revision(engine: Engine) -> str:
+    """'store id:revision', different after any import or rebuild (the cache key of the app)."""
     with engine.connect() as conn:
-        return conn.execute(select(store_meta.c.value).where(store_meta.c.key == "revision")
-                            ).scalar_one_or_none() or "0"
+        meta = dict(conn.execute(select(store_meta.c.key, store_meta.c.value).where(
+            store_meta.c.key.in_(("store_id", "revision")))).all())
+    return f"{meta.get('store_id', '')}:{meta.get('revision', '0')}"
+
+
+MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}")
+
+
+def mask_phone(phone: str | None) -> str:
+    """A phone number as the store keeps it: the middle four digits masked (13812345678 ->
+    138****5678), an already masked one as it is, none as ''. Import code calls this before
+    writing; the phone_masked CHECK refuses anything else. ValueError (Chinese) otherwise."""
+    text = re.sub(r"[\s-]", "", phone or "")
+    if not text or MASKED_PHONE.fullmatch(text):
+        return text
+    if re.fullmatch(r"1\d{10}", text):
+        return f"{text[:3]}****{text[7:]}"
+    raise ValueError(f"电话“{phone}”不是 11 位手机号码,无法脱敏存储")
 
 
 def load_data_date(engine: Engine) -> date:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
-from . import db
+from . import db, store
 from .geo import load_boundaries, load_county_shapes, sample_point
 from .settings import DEMO_SEED
 from .vocab import (CONTENT_ITEMS, FUND_SOURCES, HEATING, MILESTONES, PROCUREMENT_STEPS,
@@ -522,25 +522,40 @@ def build_demo_rows(seed: int) -> tuple[dict, dict]:
     return city.rows, city.meta
 
 
-def build_demo(engine: Engine, seed: int) -> dict:
-    """(Re)create the schema at `engine` and fill it with the demo city, in one transaction:
-    a failure leaves the store as it was. Returns row counts per table."""
+def build_demo(engine: Engine, seed: int, force: bool = False) -> dict:
+    """Fill the store at `engine` with the demo city, in one transaction (a failure leaves the
+    store as it was). Only into a store that is empty or a demo store of ours, or with `force`
+    over another store of ours (store.check_buildable); only our own tables are dropped. The
+    revision counter goes on from the old store's, and a new store id marks the rebuild, so
+    every process's cache follows. Returns row counts per table; StoreFault when refused."""
+    url = engine.url.render_as_string(hide_password=False)
+    state = store.inspect_store(engine)
+    store.check_buildable(state, url, force)
     rows, meta = build_demo_rows(seed)
     with engine.begin() as conn:
-        db.metadata.drop_all(conn)
+        owned = [t for t in db.metadata.sorted_tables if t.name in state.owned]
+        db.metadata.drop_all(conn, tables=owned)
         db.metadata.create_all(conn)
         for table in db.metadata.sorted_tables:
             if rows[table]:
                 conn.execute(table.insert(), rows[table])
-        db.write_meta(conn, **meta)
+        db.write_meta(conn, **meta, revision=state.revision, store_id=db.new_store_id(),
+                      **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
         db.bump_revision(conn)
+    store.use_wal(engine)
     return {table.name: len(rows[table]) for table in db.metadata.sorted_tables}
 
 
-def ensure_store(engine: Engine, seed: int = DEMO_SEED) -> bool:
-    """Fill an empty or missing store with the demo city (first start needs no manual step).
-    Returns True when it built one."""
-    if db.is_ready(engine):
-        return False
-    build_demo(engine, seed)
-    return True
+def ensure_store(engine: Engine, seed: int = DEMO_SEED) -> str | None:
+    """Make the store at `engine` readable: an empty or missing store gets the demo city (the
+    first start needs no manual step), a demo store of an older schema is rebuilt; any other
+    store that cannot be read raises StoreFault (never overwritten). Returns a note for the
+    user when it built or rebuilt, else None."""
+    url = engine.url.render_as_string(hide_password=False)
+    state = store.inspect_store(engine)
+    if state.kind in (store.EMPTY, store.OLD_DEMO):
+        build_demo(engine, seed)
+        return store.BUILT_NOTE if state.kind == store.EMPTY else store.REBUILT_NOTE
+    store.check_readable(state, url)
+    store.use_wal(engine)
+    return None

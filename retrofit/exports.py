@@ -112,9 +112,38 @@ def build_figure_bytes(fig: go.Figure, fmt: str, scale: float = 3, width: int | 
 
 # ---- tables -----------------------------------------------------------------------------------
 
+# Text a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab, CR first.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?%?")
+
+
+def is_formula_text(value) -> bool:
+    """True for stored text a spreadsheet would take for a formula (a community named '=1+1').
+    Plain signed numbers such as '-3.2' or '+12%' are data, not formulas."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value)
+
+
+def guard_csv_cell(value):
+    """A cell value as CSV writes it: formula-like text gets a leading apostrophe (the
+    spreadsheet convention for "this is text"); anything else as it is. The XLSX writer stores
+    the same values as text cells instead (_set_cell)."""
+    return "'" + value if is_formula_text(value) else value
+
+
+def build_csv_text(frame: pd.DataFrame) -> str:
+    """The table as CSV text, no index, formula-like text quoted (guard_csv_cell)."""
+    guarded = frame.rename(columns=guard_csv_cell)
+    for column in guarded.columns:
+        if not pd.api.types.is_numeric_dtype(guarded[column]):
+            guarded[column] = guarded[column].map(guard_csv_cell)
+    # CRLF rows (RFC 4180): a stored CR is then quoted instead of starting a new row.
+    return guarded.to_csv(index=False, lineterminator="\r\n")
+
+
 def build_table_csv(frame: pd.DataFrame) -> bytes:
-    """The table as CSV, UTF-8 with BOM (Excel and WPS then read the Chinese), no index."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """The table as CSV, UTF-8 with BOM (Excel and WPS then read the Chinese), no index,
+    formula-like text quoted."""
+    return build_csv_text(frame).encode("utf-8-sig")
 
 
 # Column names that hold a share (0.873 shown as 87.3%), when no explicit format is given.
@@ -207,15 +236,26 @@ def _percent_text_as_shares(frame: pd.DataFrame, explicit: dict) -> tuple[pd.Dat
     return frame, explicit
 
 
+def _set_cell(ws: Worksheet, row: int, column: int, value):
+    """Write one cell. Formula-like text (is_formula_text) is stored as a text cell with Excel's
+    quote prefix, so a stored name such as '=HYPERLINK(...)' shows as written and never runs."""
+    cell = ws.cell(row, column)
+    cell.value = value
+    if is_formula_text(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
 def _write_sheet(ws: Worksheet, frame: pd.DataFrame, title: str, meta: ChartMeta, flag_column: str | None) -> None:
     frame, explicit = _percent_text_as_shares(frame, frame.attrs.get("number_formats", {}))
     columns = list(frame.columns)
     formats = [column_number_format(c, frame[c], explicit) for c in columns]
     last = get_column_letter(max(1, len(columns)))
 
-    ws["A1"] = title
+    _set_cell(ws, 1, 1, title)
     ws["A1"].font = Font(size=14, bold=True, color=PRIMARY[1:].upper())
-    ws["A2"] = meta.footer
+    _set_cell(ws, 2, 1, meta.footer)
     ws["A2"].font = Font(size=10, color="C00000" if meta.is_demo else "5F6B7A")
     ws.merge_cells(f"A1:{last}1")
     ws.merge_cells(f"A2:{last}2")
@@ -223,7 +263,7 @@ def _write_sheet(ws: Worksheet, frame: pd.DataFrame, title: str, meta: ChartMeta
 
     header_fill = PatternFill("solid", fgColor=PRIMARY[1:].upper())
     for j, name in enumerate(columns, start=1):
-        cell = ws.cell(HEADER_ROW, j, str(name))
+        cell = _set_cell(ws, HEADER_ROW, j, str(name))
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -237,7 +277,7 @@ def _write_sheet(ws: Worksheet, frame: pd.DataFrame, title: str, meta: ChartMeta
         for j, raw in enumerate(row):
             value = _cell_value(raw)
             number_format = formats[j][i - HEADER_ROW - 1] if isinstance(formats[j], list) else formats[j]
-            cell = ws.cell(i, j + 1, value)
+            cell = _set_cell(ws, i, j + 1, value)
             cell.border = BORDER
             if number_format and value is not None:
                 cell.number_format = number_format

@@ -169,3 +169,21 @@ def mask_name(name: str) -> str:
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# Every ASCII punctuation mark CommonMark lets a backslash escape, which covers emphasis, links,
+# images, headings, lists, tables, code, HTML and Streamlit's own :colour[...] / :emoji: / $math$.
+MARKDOWN_SPECIAL = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+# GFM turns bare URLs and e-mail addresses into links after parsing, on the text itself, so an
+# escape cannot stop it; an invisible zero-width space after "http", "www" or "@" does.
+AUTOLINK_START = re.compile(r"(?i)(https?|www|@)")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def escape_markdown(text) -> str:
+    """Stored text (a county, street, community or village name, a supervision item) made safe for
+    a Streamlit markdown element: shown as written, so '**粗体**' stays asterisks,
+    '![](http://host/b.png)' never fetches an image and a bare URL never becomes a link. Line
+    breaks become spaces: a name is one line."""
+    one_line = " ".join(str(text).split())
+    return MARKDOWN_SPECIAL.sub(r"\\\1", AUTOLINK_START.sub(r"\1" + ZERO_WIDTH_SPACE, one_line))

@@ -13,6 +13,7 @@ import html
 import io
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,7 @@ from docx.shared import RGBColor as DocxRGB
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.shapes import MSO_SHAPE
@@ -37,6 +39,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 from sqlalchemy.engine import Engine
+from xlsxwriter import Workbook as XlsxWorkbook
 
 from . import charts, db, exports, fmt, notice, queries, report
 from .geo import build_boundary_note
@@ -262,13 +265,34 @@ def _headline_slide(deck: _Deck) -> None:
                 fmt.format_target(row.line, row.target)], size=13, colour=MUTED, spacing=1.0)
 
 
+class _TextOnlyWorkbookWriter(CategoryWorkbookWriter):
+    """The workbook python-pptx embeds behind a native chart, with stored text kept as text:
+    xlsxwriter would otherwise write a county named '=1+1' as a formula, run when someone edits
+    the chart's data. (Overrides a private python-pptx hook; a test opens the embedded workbook.)"""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file):
+        workbook = XlsxWorkbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False})
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class TextCategoryChartData(CategoryChartData):
+    """CategoryChartData whose embedded workbook never turns text into formulas."""
+
+    @property
+    def _workbook_writer(self):
+        return _TextOnlyWorkbookWriter(self)
+
+
 def _ranking_slide(deck: _Deck, program: str, key: str) -> None:
     content = deck.content
     measure, table = find_measure(program, key), content.rankings[program, key]
     line = read_city_line(table)
     slide = deck.slide(f"{PROGRAMS[program]} · 各县区{measure.label}排名",
                        f"{measure.description} · {fmt.format_target(line.name, line.share)}")
-    data = CategoryChartData(number_format="0.0%")
+    data = TextCategoryChartData(number_format="0.0%")
     data.categories = list(table["county"])
     data.add_series(measure.label, [None if pd.isna(v) else float(v) for v in table["value"]])
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.4), Inches(1.5), Inches(8.4),

@@ -177,6 +177,36 @@ def parse_params(query: Mapping[str, Sequence[str]], data_date: date, counties: 
                         measure=measure, refresh_s=refresh, rotate_s=rotate, notes=tuple(notes))
 
 
+def list_filter_notes(query: Mapping[str, Sequence[str]], data_date: date, counties: Sequence[str],
+                      years: Sequence[int], reports: Sequence[date], stages: Sequence[str],
+                      routes: Sequence[str]) -> tuple[str, ...]:
+    """Notes on the desk pages' URL filters (county, year, as_of, previous, stage, route) that
+    cannot be applied and fall back to their defaults, worded as the wall words its own. An
+    empty tuple when every value is valid."""
+    notes: list[str] = []
+    _parse_counties(query, counties, notes)
+    years = sorted(years) or [data_date.year]
+    as_of = _parse_as_of(_first(query, "as_of"), data_date, date(years[0], 1, 1), notes)
+    raw_year = _first(query, "year")
+    if raw_year is not None and not (raw_year.isdigit() and int(raw_year) in years):
+        default_year = data_date.year if data_date.year in years else years[-1]
+        notes.append(f"year={_shown(raw_year)}无此年度,已按{default_year}年度")
+    raw_previous = _first(query, "previous")
+    if raw_previous is not None:
+        try:
+            previous = date.fromisoformat(raw_previous)
+        except ValueError:
+            previous = None
+        if previous not in reports or previous >= as_of:
+            notes.append(f"previous={_shown(raw_previous)}不是截至日期之前的调度日期,已按最近一次调度")
+    for key, allowed, kept in (("stage", stages, "全部阶段"), ("route", routes, "全部路线")):
+        unknown = [v for v in dict.fromkeys(query.get(key, ())) if v not in allowed]
+        if unknown:
+            notes.append(f"{key}={_shown('、'.join(unknown))}无效,已略去" + ("" if len(unknown) < len(query[key])
+                                                                           else f"(按{kept})"))
+    return tuple(notes)
+
+
 # ---- rotation -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

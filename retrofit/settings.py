@@ -11,6 +11,15 @@ DB_URL_ENV = "RETROFIT_DB_URL"
 
 DEMO_SEED = 20261120
 
+# Waiting on the store, in seconds. SQLite readers never wait in WAL mode; the busy timeout is for
+# a writer behind another writer. PostgreSQL: a host that never answers is given up after the
+# connect timeout, a query after the statement timeout, and a reader behind a rebuild's table
+# locks after the lock timeout, so a page says what is wrong within seconds instead of hanging.
+SQLITE_BUSY_TIMEOUT_S = 10
+PG_CONNECT_TIMEOUT_S = 5
+PG_STATEMENT_TIMEOUT_S = 120
+PG_LOCK_TIMEOUT_S = 5
+
 
 def database_url() -> str:
     """The store's SQLAlchemy URL: $RETROFIT_DB_URL, else a SQLite file under data/."""

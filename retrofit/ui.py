@@ -2,9 +2,11 @@
 and results, the filters every page shares, and the few widgets all pages use alike."""
 import hashlib
 import importlib
-from urllib.parse import urlencode
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,7 +14,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 
-from . import db, demo, exports, fmt, publish, queries, report
+from . import db, demo, exports, fmt, publish, queries, report, screen, store
 from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
@@ -37,15 +39,49 @@ def require_app() -> None:
 
 
 @st.cache_resource(show_spinner="正在准备数据库(首次启动会生成演示数据,约需十秒)…")
-def get_engine(url: str) -> Engine:
-    """One engine per database URL for the whole server; an empty store gets the demo city."""
+def _open_store(url: str) -> tuple[Engine, str | None]:
+    """One engine per database URL for the whole server, and a note when the demo city was
+    built (an empty store) or rebuilt (a demo store of an older schema). A store that cannot be
+    read raises StoreFault, which is not cached: the next run looks again."""
     engine = db.make_engine(url)
-    demo.ensure_store(engine)
-    return engine
+    try:
+        note = demo.ensure_store(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    if note:
+        logging.getLogger(__name__).warning("%s: %s", note, store.describe_store(url))
+    return engine, note
+
+
+def get_engine(url: str) -> Engine:
+    return _open_store(url)[0]
 
 
 def engine() -> Engine:
     return get_engine(database_url())
+
+
+def announce_store_note() -> None:
+    """Tell each session once when the demo city was built or rebuilt for it."""
+    note = _open_store(database_url())[1]
+    if note and not st.session_state.get("_store_note_shown"):
+        st.session_state["_store_note_shown"] = True
+        st.toast(note, icon=":material/info:")
+
+
+@contextmanager
+def store_errors():
+    """Run a page; a store fault (missing, locked, corrupt, foreign, unreachable, another schema
+    version) stops it with a Chinese message saying what is wrong and what to do, instead of an
+    English traceback. The details go to the server log."""
+    try:
+        yield
+    except store.STORE_ERRORS as error:
+        fault = store.describe_error(error, database_url())
+        logging.getLogger(__name__).warning("store fault (%s): %r", fault.kind, error)
+        st.error(fmt.escape_markdown(str(fault)), icon=":material/database:")
+        st.stop()
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -57,7 +93,7 @@ def _revision(url: str) -> str:
 def store_key() -> str:
     """Changes whenever the data changes (the store's revision), so cached results follow."""
     url = database_url()
-    return f"{url}#{_revision(url)}"
+    return f"{url}#{_revision(url)}"  # store id:revision, so a rebuild never reuses a key
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
@@ -104,6 +140,10 @@ def render_filters() -> Filters:
     counties = cached(queries.load_counties)
     years = sorted(set(cached(queries.load_years, "renovation")) | set(cached(queries.load_years, "heating")))
     reports = cached(queries.load_report_dates)
+    # Read before the widgets: a bound widget drops a value it cannot take from the URL silently.
+    notes = screen.list_filter_notes(
+        {key: st.query_params.get_all(key) for key in FILTER_KEYS}, data_date, counties["county"].tolist(), years,
+        reports, [NO_STAGE, *STAGE_STANDING], list(ROUTES))
     with st.sidebar:
         st.markdown("**筛选条件** · 随链接保存")
         names = st.multiselect("县区", counties["county"].tolist(), key="county", bind="query-params",
@@ -124,9 +164,20 @@ def render_filters() -> Filters:
         routes = st.multiselect("技术路线(农户)", list(ROUTES), key="route", bind="query-params",
                                 placeholder="全部路线", select_all=False,
                                 help="只作用于技术路线构成、经济账、村户清单和地图上的村点位;指标与排名按全部农户计算")
+    _keep_filter_notes(notes, (tuple(names), year, as_of, previous, tuple(stages), tuple(routes)))
     adcodes = tuple(counties.loc[counties["county"].isin(names), "adcode"])
     return Filters(scope=Scope(as_of, year, adcodes), previous=date.fromisoformat(previous) if previous else None,
                    county_names=tuple(names), stages=tuple(stages), routes=tuple(routes))
+
+
+def _keep_filter_notes(notes: tuple[str, ...], chosen: tuple) -> None:
+    """Remember the notes on URL values that could not be used until the user changes a filter:
+    the widgets have by then taken the bad values off the URL, and a rerun (the root forwarding
+    to /overview, a click in a chart) must not make the note vanish unexplained."""
+    if notes:
+        st.session_state["_filter_notes"], st.session_state["_filter_notes_for"] = notes, chosen
+    elif st.session_state.get("_filter_notes_for") != chosen:
+        st.session_state["_filter_notes"], st.session_state["_filter_notes_for"] = (), None
 
 
 def totals(program: str) -> dict[str, int]:
@@ -186,17 +237,20 @@ def render_header(title: str) -> None:
     f = filters()
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     with left:
-        st.title(title)
+        st.title(fmt.escape_markdown(title))  # titles carry stored county names
         demo_mark = " · :red-badge[演示数据]" if cached(db.load_is_demo) else ""
         previous = f" · 对比上期 {fmt.format_date(f.previous)}" if f.previous else ""
         st.markdown(f"数据截至 **{fmt.format_date(f.scope.as_of)}** · {f.scope.plan_year}年度 · "
-                    f"范围:**{f.place}**{previous}{demo_mark}")
+                    f"范围:**{fmt.escape_markdown(f.place)}**{previous}{demo_mark}")
+        if notes := st.session_state.get("_filter_notes"):
+            st.caption("地址栏参数有误:" + fmt.escape_markdown(";".join(notes)), help="已按默认值显示;"
+                       "修改侧栏筛选条件后,地址栏随之更新")
         if f.scope.as_of.year < f.scope.plan_year:
             st.warning(f"数据截至日期早于{f.scope.plan_year}年度计划期,该年度各项进度尚未开始;"
                        f"查看往年情况请同时调整侧栏“年度”。")
         published = cached(publish.describe_publication, f.scope.as_of)
         if published:
-            st.info(published, icon=":material/verified:")
+            st.info(fmt.escape_markdown(published), icon=":material/verified:")
     with right:
         # A new browser tab (a fresh session) for the wall: the current filters travel in the link,
         # and no sidebar widget of this session can take them back off the URL.
@@ -313,7 +367,7 @@ def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False,
     height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
     data = style_flags(table) if flags else table.style
     if table.empty:
-        st.info(f"{title}:没有符合当前筛选条件的记录。")
+        st.info(f"{fmt.escape_markdown(title)}:没有符合当前筛选条件的记录。")
         return None
     data = data.format(na_rep="—")
     for pattern, columns in _number_formats(table).items():

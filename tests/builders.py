@@ -1,6 +1,10 @@
 """Hand-built stores for tests: two counties, one renovation batch and two heating years, and
 helpers that add one fact at a time, so each test states exactly the rows it counts."""
+import threading
+from contextlib import contextmanager
 from datetime import date
+
+from sqlalchemy import text
 
 from retrofit import db
 
@@ -25,7 +29,8 @@ def make_store(url: str, data_date: date = date(2026, 7, 2)):
             year=y, period_start=date(y, 1, 1), confirmed_deadline=date(y, 3, 31),
             tendered_deadline=date(y, 5, 31), installed_deadline=date(y, 10, 31),
             connected_deadline=date(y, 11, 15)) for y in (2025, 2026)])
-        db.write_meta(conn, data_date=data_date.isoformat(), is_demo=0, revision=1)
+        db.write_meta(conn, data_date=data_date.isoformat(), is_demo=0, revision=1, store_id=db.new_store_id(),
+                      **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
     return engine
 
 
@@ -122,3 +127,56 @@ def make_store_with_counties_off_the_map(url: str):
                           **(all_milestones(date(2026, 10, 1)) if n < done else {}))
         add_allocation(engine, county, 1_000_000, date(2026, 3, 1), payments=[(400_000, date(2026, 5, 1))])
     return engine
+
+
+def copy_sqlite_store(url: str, path) -> str:
+    """A copy of the SQLite store at `url` in `path` (through SQLite's backup: a WAL store's
+    recent commits live beside the file), as a URL."""
+    import sqlite3
+
+    source, target = sqlite3.connect(url.removeprefix("sqlite:///")), sqlite3.connect(path)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    return f"sqlite:///{path}"
+
+
+def sha256_of(path) -> str:
+    """The file's checksum: a store this code must not touch keeps it byte for byte."""
+    import hashlib
+    from pathlib import Path
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@contextmanager
+def write_held_open(url: str, statement, **params):
+    """Inside the block, another connection has run `statement` and holds its transaction open
+    (uncommitted, locks taken) until the block ends; then it rolls back. Fails if the writer had
+    let go before the block was done."""
+    locked, release, held, failure = threading.Event(), threading.Event(), {}, []
+
+    def writer():
+        engine = db.make_engine(url)
+        try:
+            with engine.connect() as conn, conn.begin() as transaction:
+                conn.execute(text(statement) if isinstance(statement, str) else statement, params)
+                locked.set()
+                held["released"] = release.wait(timeout=180)
+                transaction.rollback()
+        except Exception as error:  # noqa: BLE001 - reported by the test thread below
+            failure.append(error)
+            locked.set()
+        finally:
+            engine.dispose()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert locked.wait(timeout=60) and not failure, failure
+        yield
+    finally:
+        release.set()
+        thread.join()
+    assert held.get("released"), "the writer let go before the reads were done"

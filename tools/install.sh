@@ -12,4 +12,6 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
 fi
 # Playwright drives Debian's /usr/bin/chromium: never `playwright install`.
-python -m pip install -q -r requirements.txt
+# requirements.txt says what the project needs; requirements.lock pins the versions CI tested
+# (pip-tools; see the README to upgrade them), so a fresh machine gets those and no newer ones.
+python -m pip install -q -r requirements.txt -c requirements.lock

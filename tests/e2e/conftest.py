@@ -29,8 +29,13 @@ def app_url(demo_url, tmp_path_factory):
     """Base URL of the app served from a private copy of the demo store."""
     db_file = tmp_path_factory.mktemp("e2e") / "e2e.db"
     shutil.copy(demo_url.removeprefix("sqlite:///"), db_file)
+    yield from serve(f"sqlite:///{db_file}", tmp_path_factory)
+
+
+def serve(url: str, tmp_path_factory):
+    """`streamlit run app.py` on a free port against the store at `url`; yields the base URL."""
     port = _free_port()
-    env = dict(os.environ, RETROFIT_DB_URL=f"sqlite:///{db_file}")
+    env = dict(os.environ, RETROFIT_DB_URL=url)
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                                "--server.port", str(port), "--browser.gatherUsageStats", "false"],

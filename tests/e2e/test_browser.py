@@ -5,15 +5,18 @@ import math
 import re
 import time
 from pathlib import Path
+from urllib.parse import quote, urlparse
 
 import openpyxl
-from conftest import screenshot, wait_until_settled
+import pytest
+from builders import copy_sqlite_store
+from conftest import screenshot, serve, wait_until_settled
 from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from shapely import MultiPoint, Point
 from shapely.ops import polylabel
 
-from retrofit import maps, queries, report, screen
+from retrofit import db, maps, queries, report, screen
 from retrofit.demo import DEMO_DATA_DATE
 from retrofit.geo import load_boundaries, load_county_shapes
 from retrofit.measures import find_measure
@@ -288,3 +291,61 @@ def test_searching_forgets_the_picked_community_instead_of_showing_another(page,
     search.press("Enter")
     wait_until_settled(page)
     assert page.get_by_text("改造阶段:计划与实际").count() == 0
+
+
+def test_desk_page_names_url_values_it_could_not_use(page, app_url):
+    _open(page, f"{app_url}/overview?county=不存在县&as_of=9999-99-99")
+    note = page.get_by_text("地址栏参数有误")
+    note.wait_for(timeout=15_000)
+    text = note.inner_text()
+    assert "未找到县区“不存在县”" in text and "as_of=9999-99-99不是日期" in text
+    assert page.get_by_text("范围:全市").count() == 1
+    assert page.locator(ERRORS).count() == 0
+
+
+IMAGE_NAME = "![](http://198.51.100.7/b.png)"  # an address no test machine can reach
+
+
+@pytest.fixture(scope="module")
+def hostile_app_url(demo_url, tmp_path_factory):
+    """The app on a copy of the demo city where two counties carry markup in their names."""
+    url = copy_sqlite_store(demo_url, tmp_path_factory.mktemp("hostile") / "store.db")
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(db.county.update().where(db.county.c.adcode == "610327").values(name=IMAGE_NAME))
+        conn.execute(db.county.update().where(db.county.c.adcode == "610329").values(name="**粗体**县"))
+    engine.dispose()
+    yield from serve(url, tmp_path_factory)
+
+
+def test_stored_names_show_as_written_and_fetch_nothing(page, hostile_app_url):
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    _open(page, f"{hostile_app_url}/overview?county={quote(IMAGE_NAME)}&county={quote('**粗体**县')}")
+    title = page.locator("h1").first.inner_text().replace("\u200b", "")  # the zero-width space that stops autolinks
+    assert IMAGE_NAME in title and "**粗体**县" in title
+    main = page.get_by_test_id("stMain")
+    # (The 投屏 link carries the names to our own wall page, URL-encoded: that one is expected.)
+    assert main.locator("img[src*='198.51.100.7'], a[href^='http://198.51.100.7']").count() == 0
+    assert "粗体" not in [text.strip() for text in main.locator("strong").all_inner_texts()]  # not made bold
+    assert not [u for u in requested if urlparse(u).hostname == "198.51.100.7"]
+
+
+@pytest.fixture(scope="module")
+def broken_app_url(tmp_path_factory):
+    """The app on a file that is not a database."""
+    path = tmp_path_factory.mktemp("broken") / "broken.db"
+    path.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)
+    yield from serve(f"sqlite:///{path}", tmp_path_factory)
+
+
+def test_a_broken_store_is_explained_in_chinese_without_english_details_or_outside_links(page, broken_app_url):
+    for path in ("overview", "screen"):
+        _open(page, f"{broken_app_url}/{path}")
+        alert = page.locator("[data-testid='stAlertContentError']")
+        alert.wait_for(timeout=15_000)
+        assert "已损坏或不是数据库文件" in alert.inner_text() and "broken.db" in alert.inner_text()
+        body = page.get_by_test_id("stApp").inner_text()
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert not any(word in body for word in ("Traceback", "OperationalError", "DatabaseError", "Ask Google",
+                                                 "Ask ChatGPT"))

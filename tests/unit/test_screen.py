@@ -478,3 +478,20 @@ def test_a_tiles_target_line_shrinks_to_the_room_its_label_leaves():
     long = screen.fit_line_u("城区取暖面积完成率", "节点进度线100.0%")
     room = screen.TILE_TEXT_U - screen.estimate_em("城区取暖面积完成率") * screen.LABEL_U - screen.TOP_GAP_U
     assert long < screen.LINE_U and screen.estimate_em("节点进度线100.0%") * long <= room
+
+
+def test_desk_filters_name_each_url_value_they_cannot_use():
+    reports = [date(2026, 11, 6), date(2026, 11, 13), date(2026, 11, 20)]
+    notes = screen.list_filter_notes(
+        {"county": ["不存在县", "陇县"], "as_of": ["9999-99-99"], "year": ["1999"], "previous": ["2026-11-20"],
+         "stage": ["已开工", "拆迁"], "route": ["核能"]}, date(2026, 11, 20), ["陇县", "凤县"], [2025, 2026], reports,
+        ["已开工", "已完工"], ["生物质"])
+    assert notes == ("未找到县区“不存在县”,已略去", "as_of=9999-99-99不是日期,已按数据截至日期",
+                     "year=1999无此年度,已按2026年度",
+                     "previous=2026-11-20不是截至日期之前的调度日期,已按最近一次调度",
+                     "stage=拆迁无效,已略去", "route=核能无效,已略去(按全部路线)")
+
+
+def test_desk_filters_with_valid_url_values_have_no_notes():
+    assert screen.list_filter_notes({"county": ["陇县"], "as_of": ["2026-11-13"], "previous": ["2026-11-06"]},
+                                    date(2026, 11, 20), ["陇县"], [2026], [date(2026, 11, 6)], [], []) == ()
