@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import db, demo, fmt, notice, report, tables
+from .intake import cli as intake_cli
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "一次生成会议材料:--out 以 .pptx 结尾为幻灯片(可编辑图表、地图、通报),以 .docx 或 .pdf 结尾为通报公文(附排名表)。"))
     add_report(pack_cmd)
     pack_cmd.add_argument("--out", required=True, help="输出文件,以 .pptx、.docx 或 .pdf 结尾")
+    intake_cli.add_commands(commands, parse_date)
     return parser
 
 
@@ -263,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"演示数据已生成({database_url()},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
             return 0
+        if args.command in intake_cli.INTAKE_COMMANDS:
+            status, output = intake_cli.run(args, UsageError, render_text_table)
+            sys.stdout.write(output + "\n")
+            return status
         if args.command == "export":
             check_pack_path(args.out)  # before the store is opened (or the demo built)
         engine = open_store()

@@ -377,3 +377,8 @@ def _canonical(value):
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+def ensure_intake_tables(engine: Engine) -> None:
+    """Stores made before intake existed get its tables (create_all adds only missing ones)."""
+    db.metadata.create_all(engine, tables=[db.import_log, db.import_change, db.county_boundary])

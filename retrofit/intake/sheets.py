@@ -78,9 +78,9 @@ def normalise_header(text: str) -> str:
 HOUSEHOLDS = "heating_household"
 PROJECTS = "renovation_project"
 ALLOCATIONS = "fund_allocation"
-DISBURSEMENTS = "fund_disbursement"
 HEATING_PLANS = "heating_plan"
 BATCHES = "renovation_batch"
+HEATING_YEARS = "heating_year"
 
 _milestone_aliases = {"connected": ("通气(电)日期", "通气通电时间", "通电通气日期"),
                       "installed": ("户内改造完成日期", "安装日期"), "confirmed": ("确村确户日期",),
@@ -146,15 +146,6 @@ ALLOCATION_SHEET = SheetSpec(
         Field("allocated_on", "下达日期", "date", True),
     ))
 
-DISBURSEMENT_SHEET = SheetSpec(
-    DISBURSEMENTS, "", "资金拨付", db.fund_disbursement, (
-        Field("code", "拨付编号", required=True, note="每笔拨付唯一,如 凭证号"),
-        Field("allocation_code", "下达文号", required=True, aliases=("文号",)),
-        Field("project_code", "项目编码", note="老旧小区改造填项目编码;清洁取暖补贴可空"),
-        Field("amount_yuan", "拨付金额(万元)", "wan", True, aliases=("金额",)),
-        Field("paid_on", "拨付日期", "date", True),
-    ), per_county=False)
-
 PLAN_SHEET = SheetSpec(
     HEATING_PLANS, HEATING, "取暖任务", db.heating_plan, (
         Field("county", "县(市、区)", "place", True, aliases=("县区", "区县")),
@@ -173,8 +164,15 @@ BATCH_SHEET = SheetSpec(
         Field("accept_deadline", "竣工验收时限", "date", True),
     ), keys=("year",), per_county=False)
 
-SHEETS = (HOUSEHOLD_SHEET, PROJECT_SHEET, ALLOCATION_SHEET, PLAN_SHEET, BATCH_SHEET)
+HEATING_YEAR_SHEET = SheetSpec(
+    HEATING_YEARS, HEATING, "取暖年度", db.heating_year, (
+        Field("year", "计划年度", "int", True),
+        Field("period_start", "计划起始日期", "date", True),
+        *[Field(f"{m.key}_deadline", f"{m.label}时限", "date", True) for m in MILESTONES],
+    ), keys=("year",), per_county=False)
+
+SHEETS = (HOUSEHOLD_SHEET, PROJECT_SHEET, ALLOCATION_SHEET, PLAN_SHEET, BATCH_SHEET, HEATING_YEAR_SHEET)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
 PROGRAM_SHEETS = {HEATING: (HOUSEHOLD_SHEET,), RENOVATION: (PROJECT_SHEET,),
-                  "funds": (ALLOCATION_SHEET,), "plans": (BATCH_SHEET, PLAN_SHEET)}
+                  "funds": (ALLOCATION_SHEET,), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET)}
 PROGRAM_LABELS = {**PROGRAMS, "funds": "资金下达与拨付", "plans": "计划与任务"}

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from .. import db
 from ..vocab import HEATING, PROGRAMS
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HOUSEHOLDS, INSTRUCTIONS_SHEET, LISTS_SHEET,
+from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, INSTRUCTIONS_SHEET, LISTS_SHEET,
                      META_SHEET, PROGRAM_LABELS, PROGRAM_SHEETS, PROJECTS, TEMPLATE_VERSION, SheetSpec)
 
 TITLE_ROWS = 2                     # a title and a note above the header, as county ledgers have
@@ -55,6 +55,8 @@ def load_template_rows(engine: Engine, spec: SheetSpec, county: str | None, year
                          .where(p.c.year == year, p.c.county_adcode == county if county else True).order_by(c.c.seq))
         elif spec.key == BATCHES:
             statement = select(db.renovation_batch).order_by(db.renovation_batch.c.year)
+        elif spec.key == HEATING_YEARS:
+            statement = select(db.heating_year).order_by(db.heating_year.c.year)
         else:
             return []
         rows = [dict(r) for r in conn.execute(statement).mappings()]

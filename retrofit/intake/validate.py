@@ -21,7 +21,8 @@ from .. import db
 from ..vocab import MILESTONES, PROGRAMS, STAGES
 from . import readers
 from .readers import FileRefused, RawSheet
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HOUSEHOLDS, PROJECTS, SHEETS, Field, SheetSpec)
+from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, PROJECTS, SHEETS, Field,
+                     SheetSpec)
 
 ERROR_COLUMNS = ["工作表", "行号", "列", "填写值", "问题"]
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -274,8 +275,18 @@ def check_sheet(raw: RawSheet, context: Context, result: CheckResult) -> Checked
     frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in values.items()}, index=index)
     _check_schema(raw, frame, bad, errors)
     RULES[spec.key](raw, frame, bad, context, result)
+    _fill_defaults(spec, frame)
     stored = [c for c in spec.stored_columns if c in frame.columns]
     return CheckedSheet(spec, raw.name, frame[stored + [c for c in frame.columns if c.startswith("_")]], raw)
+
+
+def _fill_defaults(spec: SheetSpec, frame: pd.DataFrame) -> None:
+    """An optional cell left empty takes the store's default where the column cannot be empty
+    (no phone: "", no elevators: 0)."""
+    for column in spec.stored_columns:
+        stored = spec.table.c[column]
+        if column in frame.columns and not stored.nullable and stored.default is not None:
+            set_column(frame, column, [stored.default.arg if v is None else v for v in frame[column]])
 
 
 def set_column(frame: pd.DataFrame, column: str, values) -> None:
@@ -405,7 +416,7 @@ def _check_dates(raw, frame, bad, result, columns: list[str], year_column: str, 
     for column in columns:
         header = raw.spec.field_of(column).header
         for row, day, year in zip(frame.index, frame[column], frame[year_column]):
-            if day is None or (row, column) in bad:
+            if day is None or (row, column) in bad or (row, year_column) in bad:
                 continue
             if day > data_date:
                 bad.add((row, column))
@@ -460,7 +471,7 @@ def _rules_households(raw, frame, bad, context: Context, result: CheckResult) ->
     _check_dates(raw, frame, bad, result, dates + ["status_on"], "plan_year", "改造年度")
     _check_order(raw, frame, bad, result, dates)
     for row, cost, subsidy in zip(frame.index, frame["equipment_cost_yuan"], frame["subsidy_yuan"]):
-        if cost is not None and subsidy is not None and subsidy > cost and (row, "subsidy_yuan") not in bad:
+        if cost is not None and subsidy is not None and subsidy > cost and not {(row, "subsidy_yuan"), (row, "equipment_cost_yuan")} & bad:
             bad.add((row, "subsidy_yuan"))
             _cell_error(raw, result.errors, row, "subsidy_yuan", subsidy,
                         f"补贴金额 {subsidy:,} 元超过设备费用 {cost:,} 元")
@@ -511,10 +522,6 @@ def _rules_projects(raw, frame, bad, context: Context, result: CheckResult) -> N
     actual = [f"{s.key}_actual" for s in STAGES]
     _check_dates(raw, frame, bad, result, actual, "batch_year", "计划批次")
     _check_order(raw, frame, bad, result, actual)
-    for column, default in (("content_basic", ""), ("content_improve", ""), ("content_upgrade", ""),
-                            ("is_demonstration", False), ("consultation_done", False),
-                            ("pipelines_coordinated", False), ("elevators_added", 0)):
-        set_column(frame, column, [default if v is None else v for v in frame[column]])
 
 
 def _rules_allocations(raw, frame, bad, context: Context, result: CheckResult) -> None:
@@ -529,8 +536,7 @@ def _rules_allocations(raw, frame, bad, context: Context, result: CheckResult) -
 
 def _rules_plans(raw, frame, bad, context: Context, result: CheckResult) -> None:
     _resolve_county(raw, frame, bad, context, result)
-    set_column(frame, "carryover_households", [0 if v is None else v for v in frame["carryover_households"]])
-    set_column(frame, "target_urban_m2", [0 if v is None else v for v in frame["target_urban_m2"]])
+    _fill_defaults(raw.spec, frame)
     set_column(frame, "_pair", [f"{a}|{y}" if a and y else None for a, y in zip(frame["county_adcode"], frame["year"])])
     _check_duplicates(raw, frame, bad, result, "_pair")
     frame.drop(columns="_pair", inplace=True)
@@ -550,9 +556,12 @@ def _rules_batches(raw, frame, bad, context: Context, result: CheckResult) -> No
     _check_order(raw, frame, bad, result, ["period_start", "start_deadline", "finish_deadline", "accept_deadline"])
 
 
-def _rules_disbursements(raw, frame, bad, context: Context, result: CheckResult) -> None:
-    _check_duplicates(raw, frame, bad, result)
+def _rules_heating_years(raw, frame, bad, context: Context, result: CheckResult) -> None:
+    set_column(frame, "_year", frame["year"])
+    _check_duplicates(raw, frame, bad, result, "_year")
+    frame.drop(columns="_year", inplace=True)
+    _check_order(raw, frame, bad, result, ["period_start", *[f"{m.key}_deadline" for m in MILESTONES]])
 
 
 RULES = {HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
-         HEATING_PLANS: _rules_plans, BATCHES: _rules_batches, "fund_disbursement": _rules_disbursements}
+         HEATING_PLANS: _rules_plans, BATCHES: _rules_batches, HEATING_YEARS: _rules_heating_years}
