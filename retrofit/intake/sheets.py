@@ -171,7 +171,8 @@ HEATING_YEAR_SHEET = SheetSpec(
         *[Field(f"{m.key}_deadline", f"{m.label}时限", "date", True) for m in MILESTONES],
     ), keys=("year",), per_county=False)
 
-SHEETS = (HOUSEHOLD_SHEET, PROJECT_SHEET, ALLOCATION_SHEET, PLAN_SHEET, BATCH_SHEET, HEATING_YEAR_SHEET)
+# In the order they are checked and written: years before the rows that refer to them.
+SHEETS = (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, ALLOCATION_SHEET, PROJECT_SHEET, HOUSEHOLD_SHEET)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
 PROGRAM_SHEETS = {HEATING: (HOUSEHOLD_SHEET,), RENOVATION: (PROJECT_SHEET,),
                   "funds": (ALLOCATION_SHEET,), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET)}

@@ -240,7 +240,8 @@ def check_file(engine: Engine, content: bytes, file_name: str, data_date: date |
         result.errors.append(IntakeError("", None, "", declared, f"未知县区“{declared}”"))
         return result
     result.county_adcode = context.counties.get(declared) if declared else None
-    for raw in book.sheets:
+    order = {spec.key: n for n, spec in enumerate(SHEETS)}
+    for raw in sorted(book.sheets, key=lambda r: order[r.spec.key]):
         errors_before = len(result.errors)
         checked = check_sheet(raw, context, result)
         if checked is not None and len(result.errors) == errors_before and checked.frame.empty:
@@ -248,6 +249,11 @@ def check_file(engine: Engine, content: bytes, file_name: str, data_date: date |
                                              f"工作表“{raw.name}”只有表头,没有数据行"))
         if checked is not None:
             result.sheets.append(checked)
+            # Years set up in this file count for the sheets after it (a new city's first file).
+            if raw.spec.key == HEATING_YEARS:
+                context.heating_years |= {y for y in checked.frame["year"] if y is not None}
+            elif raw.spec.key == BATCHES:
+                context.batch_years |= {y for y in checked.frame["year"] if y is not None}
     return result
 
 
@@ -393,9 +399,11 @@ def _resolve_county(raw, frame, bad, context, result) -> None:
                         f"请删除此行,由{context.county_names[adcode]}自行填报")
 
 
-def _check_duplicates(raw, frame, bad, result, key: str = "code", place: str | None = None) -> None:
+def _check_duplicates(raw, frame, bad, result, key: str = "code", place: str | None = None, values=None) -> None:
+    """Each natural key once; `values` (default: the `key` column) when the key spans columns."""
     first_rows = {}
-    for row, code, where in zip(frame.index, frame[key], frame[place] if place else [None] * len(frame)):
+    keys = frame[key] if values is None else values
+    for row, code, where in zip(frame.index, keys, frame[place] if place else [None] * len(frame)):
         if code is None:
             continue
         if code not in first_rows:
@@ -410,8 +418,10 @@ def _check_duplicates(raw, frame, bad, result, key: str = "code", place: str | N
         _cell_error(raw, result.errors, row, key, code, message)
 
 
-def _check_dates(raw, frame, bad, result, columns: list[str], year_column: str, year_label: str) -> None:
-    """Dates not after the data date nor before 1 January of the row's plan year."""
+def _check_dates(raw, frame, bad, result, columns: list[str], year_column: str, year_label: str,
+                 may_precede_year: tuple[str, ...] = ()) -> None:
+    """Dates not after the data date nor (but for `may_precede_year`) before 1 January of the
+    row's plan year."""
     data_date = result.data_date
     for column in columns:
         header = raw.spec.field_of(column).header
@@ -422,7 +432,7 @@ def _check_dates(raw, frame, bad, result, columns: list[str], year_column: str, 
                 bad.add((row, column))
                 _cell_error(raw, result.errors, row, column, day,
                             f"{header} {day.isoformat()} 晚于数据截至日期 {data_date.isoformat()}")
-            elif year is not None and day < date(int(year), 1, 1):
+            elif year is not None and column not in may_precede_year and day < date(int(year), 1, 1):
                 bad.add((row, column))
                 _cell_error(raw, result.errors, row, column, day,
                             f"{header} {day.isoformat()} 早于{year_label}{int(year)}年")
@@ -520,7 +530,8 @@ def _rules_projects(raw, frame, bad, context: Context, result: CheckResult) -> N
             _cell_error(raw, result.errors, row, "lon", lon,
                         f"坐标({lon}, {lat})不在{context.county_names[adcode]}境内:请核对经纬度(经度在前)")
     actual = [f"{s.key}_actual" for s in STAGES]
-    _check_dates(raw, frame, bad, result, actual, "batch_year", "计划批次")
+    # Reserve, procedures and tender run ahead of the batch year; work itself cannot.
+    _check_dates(raw, frame, bad, result, actual, "batch_year", "计划批次", tuple(actual[:3]))
     _check_order(raw, frame, bad, result, actual)
 
 
@@ -529,17 +540,14 @@ def _rules_allocations(raw, frame, bad, context: Context, result: CheckResult) -
     _check_duplicates(raw, frame, bad, result)
     by_label = {label: key for key, label in PROGRAMS.items()}
     set_column(frame, "program", [by_label.get(v, v) for v in frame["program"]])
-    set_column(frame, "_year", frame["plan_year"])
-    _check_dates(raw, frame, bad, result, ["allocated_on"], "_year", "年度")
-    frame.drop(columns="_year", inplace=True)
+    _check_dates(raw, frame, bad, result, ["allocated_on"], "plan_year", "年度")
 
 
 def _rules_plans(raw, frame, bad, context: Context, result: CheckResult) -> None:
     _resolve_county(raw, frame, bad, context, result)
     _fill_defaults(raw.spec, frame)
-    set_column(frame, "_pair", [f"{a}|{y}" if a and y else None for a, y in zip(frame["county_adcode"], frame["year"])])
-    _check_duplicates(raw, frame, bad, result, "_pair")
-    frame.drop(columns="_pair", inplace=True)
+    _check_duplicates(raw, frame, bad, result, "county", values=[
+        f"{a} {y}年" if a and y else None for a, y in zip(frame["county"], frame["year"])])
     for row, year in zip(frame.index, frame["year"]):
         if year is not None and year not in context.heating_years:
             _cell_error(raw, result.errors, row, "year", year, f"{year}年没有清洁取暖计划年度,请先在库中设立")
@@ -550,16 +558,12 @@ def _rules_plans(raw, frame, bad, context: Context, result: CheckResult) -> None
 
 
 def _rules_batches(raw, frame, bad, context: Context, result: CheckResult) -> None:
-    set_column(frame, "_year", frame["year"])
-    _check_duplicates(raw, frame, bad, result, "_year")
-    frame.drop(columns="_year", inplace=True)
+    _check_duplicates(raw, frame, bad, result, "year")
     _check_order(raw, frame, bad, result, ["period_start", "start_deadline", "finish_deadline", "accept_deadline"])
 
 
 def _rules_heating_years(raw, frame, bad, context: Context, result: CheckResult) -> None:
-    set_column(frame, "_year", frame["year"])
-    _check_duplicates(raw, frame, bad, result, "_year")
-    frame.drop(columns="_year", inplace=True)
+    _check_duplicates(raw, frame, bad, result, "year")
     _check_order(raw, frame, bad, result, ["period_start", *[f"{m.key}_deadline" for m in MILESTONES]])
 
 
