@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
 from .. import db
@@ -40,7 +40,7 @@ def load_county_shapes(engine: Engine) -> dict:
     from shapely.geometry import shape
 
     shapes = {}
-    if db.inspect(engine).has_table("county_boundary"):
+    if inspect(engine).has_table("county_boundary"):
         with engine.connect() as conn:
             for adcode, text in conn.execute(select(db.county_boundary.c.adcode, db.county_boundary.c.geojson)):
                 shapes[adcode] = shape(json.loads(text))
@@ -145,7 +145,7 @@ def compute_map_view(shapes) -> tuple[float, float, float]:
     bounds = shapely.total_bounds(list(shapes))
     lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
     span = max(bounds[2] - bounds[0], (bounds[3] - bounds[1]) / max(math.cos(math.radians(lat)), 0.1), 1e-3)
-    zoom = max(3.0, min(12.0, math.log2(360 * 900 / 512 / span) - 0.3))
+    zoom = max(3.0, min(12.0, math.log2(360 * 900 / 512 / span) - 1.1))  # 宝鸡市 -> 7.3, as drawn so far
     return round(lon, 4), round(lat, 4), round(zoom, 1)
 
 
@@ -176,3 +176,47 @@ def init_city(engine: Engine, name: str, boundaries, file_name: str | None = Non
         db.write_meta(conn, city=name, data_date=(data_date or date.today()).isoformat(), is_demo=0)
         db.bump_revision(conn)
     return counties
+
+
+def attach_boundaries(engine: Engine, boundaries, file_name: str | None = None) -> list[CountyShape]:
+    """Store boundaries for the store's existing counties (matched by adcode or name; CityError
+    lists the counties the file lacks or adds), replacing any stored before."""
+    with engine.connect() as conn:
+        expected = dict(conn.execute(select(db.county.c.adcode, db.county.c.name).order_by(db.county.c.seq)).all())
+    counties = match_counties(read_boundaries(boundaries, file_name), expected)
+    with engine.begin() as conn:
+        store_boundaries(conn, counties)
+        db.bump_revision(conn)
+    return counties
+
+
+def store_shipped_boundaries(conn) -> None:
+    """The demo city's shipped boundary file into the store, through the same matching path."""
+    from ..settings import BOUNDARIES_FILE
+
+    expected = dict(conn.execute(select(db.county.c.adcode, db.county.c.name)).all())
+    store_boundaries(conn, match_counties(read_boundaries(BOUNDARIES_FILE), expected))
+
+
+def load_boundaries_geojson(engine: Engine) -> dict | None:
+    """The store's boundaries as a FeatureCollection (feature ids and `adcode` = adcodes, `name`),
+    or None when the store holds none: what the maps can draw from instead of data/."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(db.county_boundary.c.adcode, db.county.c.name, db.county_boundary.c.geojson)
+                            .join(db.county, db.county.c.adcode == db.county_boundary.c.adcode)
+                            .order_by(db.county.c.seq)).all()
+    if not rows:
+        return None
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": adcode, "properties": {"adcode": adcode, "name": name},
+         "geometry": json.loads(text)} for adcode, name, text in rows]}
+
+
+def load_map_view(engine: Engine) -> tuple[float, float, float] | None:
+    """(centre lon, centre lat, zoom) stored with the boundaries, or None."""
+    with engine.connect() as conn:
+        meta = db.read_meta(conn)
+    if "map_centre" not in meta:
+        return None
+    lon, lat = (float(v) for v in meta["map_centre"].split(","))
+    return lon, lat, float(meta["map_zoom"])

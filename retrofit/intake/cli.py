@@ -44,6 +44,9 @@ def add_commands(commands, parse_date) -> None:
     init.add_argument("--name", required=True, help="城市名称,如 榆林市")
     init.add_argument("--boundaries", required=True, help="边界文件")
     init.add_argument("--data-date", type=parse_date, help="数据截至日期(默认:今天)")
+    bounds = cities.add_parser("boundaries", help="为现有县区换上边界文件(按区划代码或名称匹配)", description=(
+        "不清空数据,只替换库中的县区边界;文件缺少或多出的县区会逐一列出。"))
+    bounds.add_argument("file", help="边界文件")
 
 
 INTAKE_COMMANDS = ("template", "import", "imports", "undo", "city")
@@ -56,10 +59,15 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
 
     engine = db.make_engine(database_url())
     if args.command == "city":
-        path = Path(args.boundaries)
+        path = Path(args.boundaries if args.city_command == "init" else args.file)
         if not path.is_file():
             raise usage_error(f"边界文件“{path}”不存在")
         try:
+            if args.city_command == "boundaries":
+                ensure_store(engine)
+                commit.ensure_intake_tables(engine)
+                counties = city.attach_boundaries(engine, path.read_bytes(), path.name)
+                return 0, f"已更新 {len(counties)} 个县区的边界({database_url()})"
             counties = city.init_city(engine, args.name, path.read_bytes(), path.name, args.data_date)
         except city.CityError as error:
             raise usage_error(str(error)) from None

@@ -413,9 +413,11 @@ def _check_duplicates(raw, frame, bad, result, key: str = "code", place: str | N
         bad.add((row, key))
         if place and where and first_where and where != first_where:
             message = f"同一户出现在两个村:户编码“{code}”在第{first}行为{first_where},此行为{where}"
-        else:
+        elif values is None:
             message = f"编码重复:“{code}”与第{first}行相同"
-        _cell_error(raw, result.errors, row, key, code, message)
+        else:
+            message = f"重复填报:“{code}”与第{first}行相同"
+        _cell_error(raw, result.errors, row, key, frame.at[row, key], message)
 
 
 def _check_dates(raw, frame, bad, result, columns: list[str], year_column: str, year_label: str,
