@@ -72,7 +72,7 @@ a.metric("新增行", f"{counts['inserted']:,}")
 b.metric("修改行", f"{counts['updated']:,}")
 c.metric("未变行", f"{counts['unchanged']:,}")
 if len(preview.effect):
-    st.markdown(f"**对{place_name}指标的影响**(截至 {data_date.isoformat()})")
+    st.markdown(f"**对{place_name}指标的影响**(截至 {data_date.isoformat()}):{commit.describe_effect(preview.effect)}")
     ui.render_table(preview.effect, f"{place_name}导入前后指标", "intake_effect")
 if len(preview.changes):
     st.markdown("**修改的字段**(原值 → 新值)")

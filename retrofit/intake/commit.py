@@ -248,6 +248,12 @@ def _effect_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["指标", "导入前", "导入后", "变化"])
 
 
+def describe_effect(effect: pd.DataFrame) -> str:
+    """The measures that move, in one line ("完成率 73.0% → 82.2%;…"), or that none does."""
+    moved = [f"{label} {change}" for label, change in zip(effect["指标"], effect["变化"]) if change != "不变"]
+    return ";".join(moved) if moved else "各项指标不变"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,14 +25,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_url, tmp_path_factory):
-    """Base URL of the app served from a private copy of the demo store."""
-    db_file = tmp_path_factory.mktemp("e2e") / "e2e.db"
+@contextmanager
+def serve_app(demo_url: str, folder: Path):
+    """`streamlit run app.py` on a free port against a private copy of the demo store in
+    `folder`; yields (base URL, store URL)."""
+    db_file = folder / "e2e.db"
     shutil.copy(demo_url.removeprefix("sqlite:///"), db_file)
     port = _free_port()
     env = dict(os.environ, RETROFIT_DB_URL=f"sqlite:///{db_file}")
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    log = open(folder / "streamlit.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                                "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -46,10 +48,19 @@ def app_url(demo_url, tmp_path_factory):
                 server.kill()
                 raise RuntimeError(f"streamlit did not start; see {log.name}") from None
             time.sleep(0.5)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    try:
+        yield base, f"sqlite:///{db_file}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_url, tmp_path_factory):
+    """Base URL of the app served from a private copy of the demo store."""
+    with serve_app(demo_url, tmp_path_factory.mktemp("e2e")) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="session")
