@@ -462,7 +462,7 @@ def _rules_households(raw, frame, bad, context: Context, result: CheckResult) ->
     townships, villages = [], []
     for row, adcode, town, name in zip(frame.index, frame["county_adcode"], frame["township"], frame["village"]):
         code = context.townships.get((adcode, town)) if adcode and town else None
-        if adcode and town and code is None and (row, "township") not in bad:
+        if adcode and town and code is None and not {(row, "township"), (row, "county")} & bad:
             bad.add((row, "township"))
             _cell_error(raw, result.errors, row, "township", town, f"{context.county_names[adcode]}没有乡镇“{town}”")
         village_code = context.villages.get((code, name)) if code and name else None
