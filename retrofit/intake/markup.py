@@ -26,7 +26,7 @@ def build_marked_file(content: bytes, result: CheckResult) -> bytes | None:
         book.remove(book.active)
         for name, grid in grids.items():
             sheet = book.create_sheet(name[:31])
-            for row in grid:
+            for row in grid.materialise():
                 sheet.append([readers.clean_cell(c) for c in row])
     notes: dict[tuple[str, int, int], list[str]] = {}
     for error in result.errors:

@@ -54,9 +54,9 @@ class RawBook:
 def clean_cell(value):
     """A cell as a value: strings NFKC-normalised (full-width digits and brackets to half-width),
     trimmed, empty marks to None; numbers and dates untouched."""
-    if value is None:
+    if value is None or value == "":
         return None
-    if isinstance(value, str):
+    if type(value) is str:
         text = unicodedata.normalize("NFKC", value).strip()
         return None if text in EMPTY_MARKS else text
     if isinstance(value, float) and value != value:  # NaN
@@ -100,13 +100,29 @@ def _decode_text(content: bytes) -> str | None:
     return None
 
 
-def load_grids(content: bytes, file_name: str) -> tuple[str, dict[str, list[list]], dict[str, set[int]],
-                                                        list[str]]:
-    """(kind, sheet name -> rows of cells from A1, sheet name -> hidden Excel rows, visible sheets)."""
+@dataclass
+class Grid:
+    """A sheet's first rows (merged header cells filled in) and an iterator over the rest, so a
+    100,000-row sheet is never held twice in memory."""
+    head: list[list]
+    rest: object
+
+    def rows(self):
+        yield from self.head
+        yield from self.rest
+
+    def materialise(self) -> list[list]:
+        self.head, self.rest = list(self.rows()), iter(())
+        return self.head
+
+
+def load_grids(content: bytes, file_name: str) -> tuple[str, dict[str, Grid], dict[str, set[int]], list[str]]:
+    """(kind, sheet name -> cells from A1, sheet name -> hidden Excel rows, visible sheets)."""
     kind = detect_kind(content, file_name)
     if kind == "csv":
-        rows = list(csv.reader(io.StringIO(_decode_text(content))))
-        return kind, {"CSV": rows}, {}, ["CSV"]
+        rows = csv.reader(io.StringIO(_decode_text(content)))
+        head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
+        return kind, {"CSV": Grid(head, rows)}, {}, ["CSV"]
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception:
@@ -123,18 +139,21 @@ def load_grids(content: bytes, file_name: str) -> tuple[str, dict[str, list[list
     return kind, grids, hidden, visible
 
 
-def _sheet_grid(sheet) -> list[list]:
-    grid = sheet.to_python(skip_empty_area=False)
+def _sheet_grid(sheet) -> Grid:
+    # calamine's rows start at row 1 but at the first used column: pad them back to column A.
+    pad = [""] * (sheet.start[1] if sheet.start else 0)
+    rows = (pad + row for row in sheet.iter_rows()) if pad else iter(sheet.iter_rows())
+    head = [row for _, row in zip(range(HEADER_SEARCH_ROWS), rows)]
     # A merged header cell holds its text in the top-left cell only: copy it over the range, so
     # a header merged down two rows (or a group label over several columns) is found.
     for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
-        if top >= HEADER_SEARCH_ROWS or top >= len(grid):
+        if top >= len(head):
             continue
-        value = grid[top][left]
-        for r in range(top, min(bottom, len(grid) - 1) + 1):
-            for c in range(left, min(right, len(grid[r]) - 1) + 1):
-                grid[r][c] = value
-    return grid
+        value = head[top][left]
+        for r in range(top, min(bottom, len(head) - 1) + 1):
+            for c in range(left, min(right, len(head[r]) - 1) + 1):
+                head[r][c] = value
+    return Grid(head, rows)
 
 
 _SHEET_ENTRY = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
@@ -210,14 +229,14 @@ def read_book(content: bytes, file_name: str, specs=SHEETS) -> RawBook:
     """Every sheet of the file that one of `specs` recognises, its cells below the header."""
     kind, grids, hidden, visible = load_grids(content, file_name)
     meta = {}
-    for row in grids.get(META_SHEET, []):
+    for row in grids[META_SHEET].rows() if META_SHEET in grids else []:
         if len(row) >= 2 and isinstance(row[0], str):
             meta[row[0].strip()] = str(clean_cell(row[1]) or "")
     sheets = []
     for name in visible:
         if name == INSTRUCTIONS_SHEET:
             continue
-        grid = grids[name]
+        grid = grids[name].head
         located = find_header(grid, specs)
         if located is None:
             continue
@@ -229,11 +248,13 @@ def read_book(content: bytes, file_name: str, specs=SHEETS) -> RawBook:
         header_set = set(found.values())
         first_index, _ = found.get(spec.fields[0].column, (0, ""))
         rows, repeated = [], []
-        for r in range(header + 1, len(grid)):
-            cells = [clean_cell(c) for c in grid[r]]
+        for r, row in enumerate(grids[name].rows()):
+            if r <= header:
+                continue
+            cells = [clean_cell(c) for c in row]
             if all(c is None for c in cells):
                 continue
-            if _repeats_header(spec, grid[r], first_index, header_set):
+            if _repeats_header(spec, row, first_index, header_set):
                 repeated.append(r + 1)
                 continue
             rows.append((r + 1, cells))

@@ -6,6 +6,7 @@ date, choice (one of `choices`), phone (masked on import), bool (是/否), and p
 (county / township / village names resolved against the store).
 """
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Table
 
@@ -33,7 +34,7 @@ class Field:
     @property
     def names(self) -> tuple[str, ...]:
         """Every header this column is recognised by (normalised: no spaces, no unit)."""
-        return tuple(dict.fromkeys(normalise_header(n) for n in (self.header, *self.aliases)))
+        return _names(self.header, self.aliases)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class SheetSpec:
 PLACE_COLUMNS = ("county", "township", "village")
 
 
+@lru_cache(maxsize=None)
+def _names(header: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalise_header(n) for n in (header, *aliases)))
+
+
 def normalise_header(text: str) -> str:
     """A header without spaces, asterisks, line breaks or its unit in brackets: "设备费用(元)*"
     and "设备费用" match; full-width brackets count as brackets."""
@@ -81,6 +87,8 @@ ALLOCATIONS = "fund_allocation"
 HEATING_PLANS = "heating_plan"
 BATCHES = "renovation_batch"
 HEATING_YEARS = "heating_year"
+TOWNSHIPS = "township"
+VILLAGES = "village"
 
 _milestone_aliases = {"connected": ("通气(电)日期", "通气通电时间", "通电通气日期"),
                       "installed": ("户内改造完成日期", "安装日期"), "confirmed": ("确村确户日期",),
@@ -171,9 +179,26 @@ HEATING_YEAR_SHEET = SheetSpec(
         *[Field(f"{m.key}_deadline", f"{m.label}时限", "date", True) for m in MILESTONES],
     ), keys=("year",), per_county=False)
 
-# In the order they are checked and written: years before the rows that refer to them.
-SHEETS = (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, ALLOCATION_SHEET, PROJECT_SHEET, HOUSEHOLD_SHEET)
+TOWNSHIP_SHEET = SheetSpec(
+    TOWNSHIPS, "places", "乡镇", db.township, (
+        Field("code", "乡镇代码", required=True, aliases=("乡镇编码", "乡镇区划代码"), note="9位区划代码,每个乡镇唯一"),
+        Field("county", "县(市、区)", "place", True, aliases=("县区", "区县")),
+        Field("name", "乡镇名称", required=True, aliases=("乡镇",)),
+    ))
+
+VILLAGE_SHEET = SheetSpec(
+    VILLAGES, "places", "村", db.village, (
+        Field("code", "村代码", required=True, aliases=("村编码", "村区划代码"), note="12位区划代码,每个村唯一"),
+        Field("township_code", "所属乡镇代码", required=True, note="见“乡镇”表"),
+        Field("name", "村名称", required=True, aliases=("村名", "行政村")),
+        Field("lon", "经度", "float", True, note="村委会位置,用于地图"),
+        Field("lat", "纬度", "float", True),
+    ), per_county=False)
+
+# In the order they are checked and written: years and places before the rows that refer to them.
+SHEETS = (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, ALLOCATION_SHEET,
+          PROJECT_SHEET, HOUSEHOLD_SHEET)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
 PROGRAM_SHEETS = {HEATING: (HOUSEHOLD_SHEET,), RENOVATION: (PROJECT_SHEET,),
-                  "funds": (ALLOCATION_SHEET,), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET)}
-PROGRAM_LABELS = {**PROGRAMS, "funds": "资金下达与拨付", "plans": "计划与任务"}
+                  "funds": (ALLOCATION_SHEET,), "places": (TOWNSHIP_SHEET, VILLAGE_SHEET), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET)}
+PROGRAM_LABELS = {**PROGRAMS, "funds": "资金下达", "plans": "计划与任务", "places": "乡镇与村名单"}

@@ -10,12 +10,12 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.engine import Engine
 
 from .. import db
 from ..vocab import HEATING, PROGRAMS
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, INSTRUCTIONS_SHEET, LISTS_SHEET,
+from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, TOWNSHIPS, VILLAGES, INSTRUCTIONS_SHEET, LISTS_SHEET,
                      META_SHEET, PROGRAM_LABELS, PROGRAM_SHEETS, PROJECTS, TEMPLATE_VERSION, SheetSpec)
 
 TITLE_ROWS = 2                     # a title and a note above the header, as county ledgers have
@@ -47,16 +47,24 @@ def load_template_rows(engine: Engine, spec: SheetSpec, county: str | None, year
         elif spec.key == ALLOCATIONS:
             a = db.fund_allocation
             statement = (select(a, c.c.name.label("county")).join(c, c.c.adcode == a.c.county_adcode)
-                         .where(a.c.plan_year == year, a.c.county_adcode == county if county else True)
+                         .where(a.c.plan_year == year, a.c.county_adcode == county if county else true())
                          .order_by(a.c.allocated_on, a.c.code))
         elif spec.key == HEATING_PLANS:
             p = db.heating_plan
             statement = (select(p, c.c.name.label("county")).join(c, c.c.adcode == p.c.county_adcode)
-                         .where(p.c.year == year, p.c.county_adcode == county if county else True).order_by(c.c.seq))
+                         .where(p.c.year == year, p.c.county_adcode == county if county else true()).order_by(c.c.seq))
         elif spec.key == BATCHES:
             statement = select(db.renovation_batch).order_by(db.renovation_batch.c.year)
         elif spec.key == HEATING_YEARS:
             statement = select(db.heating_year).order_by(db.heating_year.c.year)
+        elif spec.key == TOWNSHIPS:
+            t = db.township
+            statement = (select(t, c.c.name.label("county")).join(c, c.c.adcode == t.c.county_adcode)
+                         .where(t.c.county_adcode == county if county else true()).order_by(t.c.code))
+        elif spec.key == VILLAGES:
+            v, t = db.village, db.township
+            statement = (select(v).join(t, t.c.code == v.c.township_code)
+                         .where(t.c.county_adcode == county if county else true()).order_by(v.c.code))
         else:
             return []
         rows = [dict(r) for r in conn.execute(statement).mappings()]
@@ -76,12 +84,12 @@ def load_template_rows(engine: Engine, spec: SheetSpec, county: str | None, year
 def _lists(engine: Engine, county: str | None) -> dict[str, list[str]]:
     with engine.connect() as conn:
         counties = list(conn.execute(select(db.county.c.name).where(
-            db.county.c.adcode == county if county else True).order_by(db.county.c.seq)).scalars())
+            db.county.c.adcode == county if county else true()).order_by(db.county.c.seq)).scalars())
         townships = list(conn.execute(select(db.township.c.name).where(
-            db.township.c.county_adcode == county if county else True).order_by(db.township.c.code)).scalars())
+            db.township.c.county_adcode == county if county else true()).order_by(db.township.c.code)).scalars())
         villages = list(conn.execute(select(db.village.c.name).join(
             db.township, db.township.c.code == db.village.c.township_code).where(
-            db.township.c.county_adcode == county if county else True).order_by(db.village.c.code)).scalars())
+            db.township.c.county_adcode == county if county else true()).order_by(db.village.c.code)).scalars())
     return {"county": counties, "township": sorted(set(townships)), "village": sorted(set(villages))}
 
 

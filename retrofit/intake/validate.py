@@ -21,8 +21,8 @@ from .. import db
 from ..vocab import MILESTONES, PROGRAMS, STAGES
 from . import readers
 from .readers import FileRefused, RawSheet
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, PROJECTS, SHEETS, Field,
-                     SheetSpec)
+from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, PROJECTS, SHEETS, TOWNSHIPS,
+                     VILLAGES, Field, SheetSpec)
 
 ERROR_COLUMNS = ["工作表", "行号", "列", "填写值", "问题"]
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -186,7 +186,15 @@ KIND_MESSAGES = {
 
 
 def _parse(f: Field, value):
-    if f.kind == "date":
+    kind = f.kind
+    # Fast paths for what a well-kept file holds (date cells, whole numbers, text).
+    if kind == "date" and type(value) is date:
+        return value
+    if kind in ("int", "yuan") and type(value) is float and value.is_integer():
+        return int(value)
+    if kind in ("text", "place", "choice") and type(value) is str:
+        return value
+    if kind == "date":
         return parse_date(value)
     if f.kind == "int":
         return parse_int(value)
@@ -240,13 +248,12 @@ def check_file(engine: Engine, content: bytes, file_name: str, data_date: date |
         result.errors.append(IntakeError("", None, "", declared, f"未知县区“{declared}”"))
         return result
     result.county_adcode = context.counties.get(declared) if declared else None
-    order = {spec.key: n for n, spec in enumerate(SHEETS)}
+    order, empty = {spec.key: n for n, spec in enumerate(SHEETS)}, []
     for raw in sorted(book.sheets, key=lambda r: order[r.spec.key]):
-        errors_before = len(result.errors)
         checked = check_sheet(raw, context, result)
-        if checked is not None and len(result.errors) == errors_before and checked.frame.empty:
-            result.errors.append(IntakeError(raw.name, raw.header_row, "", "",
-                                             f"工作表“{raw.name}”只有表头,没有数据行"))
+        if checked is not None and checked.frame.empty:
+            empty.append(raw)   # a template's other sheets may be left empty; a file may not
+            continue
         if checked is not None:
             result.sheets.append(checked)
             # Years set up in this file count for the sheets after it (a new city's first file).
@@ -254,6 +261,12 @@ def check_file(engine: Engine, content: bytes, file_name: str, data_date: date |
                 context.heating_years |= {y for y in checked.frame["year"] if y is not None}
             elif raw.spec.key == BATCHES:
                 context.batch_years |= {y for y in checked.frame["year"] if y is not None}
+            elif raw.spec.key == TOWNSHIPS:
+                context.townships.update({(a, n): c for c, a, n in checked.frame[["code", "county_adcode", "name"]]
+                                          .itertuples(index=False) if c and a and n})
+    if not result.sheets and not result.errors:
+        result.errors += [IntakeError(raw.name, raw.header_row, "", "", f"工作表“{raw.name}”只有表头,没有数据行")
+                          for raw in empty]
     return result
 
 
@@ -272,11 +285,13 @@ def check_sheet(raw: RawSheet, context: Context, result: CheckResult) -> Checked
     for r in raw.repeated_headers:
         errors.append(IntakeError(raw.name, r, "", "", f"此行重复了第{raw.header_row}行的表头:请删除此行"
                                   "(如是两张表拼接,请核对两部分的列顺序一致)"))
+    data_rows = {row for row, _ in raw.rows}
     for r in sorted(raw.hidden_rows):
-        if any(r == row for row, _ in raw.rows):
+        if r in data_rows:
             errors.append(IntakeError(raw.name, r, "", "", "此行在 Excel 中被隐藏:请取消隐藏核对;不需要导入的行请删除"))
     values, bad = _parse_cells(raw, errors)
     index = pd.Index([r for r, _ in raw.rows], name="row")
+    raw.rows = []   # the typed columns replace the cells (memory: a 100,000-row file is held once)
     # object columns throughout: None stays None (not NaN) and whole numbers stay int.
     frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in values.items()}, index=index)
     _check_schema(raw, frame, bad, errors)
@@ -334,6 +349,7 @@ def _parse_cells(raw: RawSheet, errors: list) -> tuple[dict[str, list], set[tupl
 
 
 def _build_schema(spec: SheetSpec) -> pa.DataFrameSchema:
+    """Only columns with a check: pandera's per-column cost is paid where it finds something."""
     columns = {}
     for f in spec.fields:
         checks = []
@@ -343,7 +359,8 @@ def _build_schema(spec: SheetSpec) -> pa.DataFrameSchema:
             checks.append(pa.Check(lambda s: s >= 0, error=f"{f.header}不能为负数"))
         if f.kind == "choice":
             checks.append(pa.Check.isin(f.choices, error=f"{f.header}应为下列之一:{'、'.join(f.choices)}"))
-        columns[f.column] = pa.Column(object, checks, nullable=True, coerce=False)
+        if checks:
+            columns[f.column] = pa.Column(checks=checks, nullable=True, coerce=False)
     return pa.DataFrameSchema(columns, strict=False)
 
 
@@ -353,9 +370,9 @@ _SCHEMAS: dict[str, pa.DataFrameSchema] = {}
 def _check_schema(raw: RawSheet, frame: pd.DataFrame, bad: set, errors: list) -> None:
     """Column and row checks by pandera, all at once; cells that failed to parse are skipped."""
     schema = _SCHEMAS.setdefault(raw.spec.key, _build_schema(raw.spec))
-    checked = frame[[f.column for f in raw.spec.fields]].copy()
+    checked = frame[list(schema.columns)].copy()
     for f in raw.spec.fields:
-        if f.kind in ("int", "yuan", "wan", "float"):
+        if f.kind in ("int", "yuan", "wan", "float") and f.column in checked.columns:
             checked[f.column] = pd.to_numeric(checked[f.column], errors="coerce")
     try:
         schema.validate(checked, lazy=True)
@@ -498,7 +515,7 @@ def _check_moved_households(raw, frame, bad, context: Context, result: CheckResu
     from .commit import load_existing
 
     stored = load_existing(context.engine, raw.spec, [(c,) for c in frame["code"] if c is not None],
-                           ["village_code"])
+                           ["village_code"], {a for a in frame["county_adcode"] if a})
     names = None
     for row, code, village in zip(frame.index, frame["code"], frame["village_code"]):
         before = stored.get((code,))
@@ -569,5 +586,32 @@ def _rules_heating_years(raw, frame, bad, context: Context, result: CheckResult)
     _check_order(raw, frame, bad, result, ["period_start", *[f"{m.key}_deadline" for m in MILESTONES]])
 
 
-RULES = {HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
+def _rules_townships(raw, frame, bad, context: Context, result: CheckResult) -> None:
+    _resolve_county(raw, frame, bad, context, result)
+    _check_duplicates(raw, frame, bad, result)
+
+
+def _rules_villages(raw, frame, bad, context: Context, result: CheckResult) -> None:
+    from shapely.geometry import Point
+
+    _check_duplicates(raw, frame, bad, result)
+    county_of = {code: adcode for (adcode, _), code in context.townships.items()}
+    for row, town, lon, lat in zip(frame.index, frame["township_code"], frame["lon"], frame["lat"]):
+        if town is None or (row, "township_code") in bad:
+            continue
+        adcode = county_of.get(town)
+        if adcode is None:
+            bad.add((row, "township_code"))
+            _cell_error(raw, result.errors, row, "township_code", town,
+                        f"乡镇代码“{town}”不存在:请先在“乡镇”表中填写该乡镇")
+            continue
+        shape = context.shapes.get(adcode)
+        if shape is not None and lon is not None and lat is not None and not shape.contains(Point(lon, lat)) \
+                and not {(row, "lon"), (row, "lat")} & bad:
+            bad.add((row, "lon"))
+            _cell_error(raw, result.errors, row, "lon", lon,
+                        f"坐标({lon}, {lat})不在{context.county_names[adcode]}境内:请核对经纬度(经度在前)")
+
+
+RULES = {TOWNSHIPS: _rules_townships, VILLAGES: _rules_villages, HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
          HEATING_PLANS: _rules_plans, BATCHES: _rules_batches, HEATING_YEARS: _rules_heating_years}

@@ -56,7 +56,7 @@ def test_an_unknown_county_gets_no_template(demo_engine):
         templates.build_template(demo_engine, "heating", "东县", 2026)
 
 
-@pytest.mark.parametrize("program", ["heating", "renovation", "funds", "plans"])
+@pytest.mark.parametrize("program", ["heating", "renovation", "funds", "plans", "places"])
 def test_a_downloaded_template_imported_as_it_is_changes_nothing(demo_copy, program):
     county = "陇县" if program in ("heating", "renovation") else None
     content = templates.build_template(demo_copy, program, county, 2026)
