@@ -56,13 +56,18 @@ def household_file(engine, rows: int) -> bytes:
                   ROUTES[n % len(ROUTES)], 9000, 6000, 900, 1800, "正常使用", None,
                   confirmed, confirmed + timedelta(days=30), confirmed + timedelta(days=120),
                   confirmed + timedelta(days=130) if n % 3 else None]
-        for col, value in enumerate(values):
-            if isinstance(value, date):
-                sheet.write_datetime(n + 1, col, value, day)
-            elif value is not None:
-                sheet.write(n + 1, col, value)
+        _write_row(sheet, n + 1, values, day)
     book.close()
     return out.getvalue()
+
+
+def _write_row(sheet, row: int, values: list, day) -> None:
+    """Dates as Excel dates (as a county's file has them), empty cells left out."""
+    for col, value in enumerate(values):
+        if isinstance(value, date):
+            sheet.write_datetime(row, col, value, day)
+        elif value is not None:
+            sheet.write(row, col, value)
 
 
 def community_file(rows: int) -> bytes:
@@ -80,12 +85,7 @@ def community_file(rows: int) -> bytes:
                "户数(户)": 150, "建筑面积(㎡)": 10_000, "物业类型": "无物业", "改造类型": "基础完善型",
                "计划投资(万元)": 480.5, "储备实际日期": date(2025, 10, 1), "前期手续实际日期": date(2026, 2, 1),
                "招投标实际日期": date(2026, 3, 1), "开工实际日期": date(2026, 4, 1)}
-        for col, header in enumerate(headers):
-            value = row.get(header)
-            if isinstance(value, date):
-                sheet.write_datetime(n + 1, col, value, day)
-            elif value is not None:
-                sheet.write(n + 1, col, value)
+        _write_row(sheet, n + 1, [row.get(h) for h in headers], day)
     book.close()
     return out.getvalue()
 

@@ -53,7 +53,10 @@ if not result.ok:
     errors = result.error_table()
     st.error(f"“{upload.name}”有 **{len(errors)}** 处错误,未导入任何数据。请按下表修改后重新上传;"
              f"也可下载标红批注的原文件,在 Excel 中逐格修改。")
-    ui.render_table(errors, "错误表", "intake_errors")
+    ui.render_table(errors, "错误表", "intake_errors", column_config={
+        "工作表": st.column_config.TextColumn(width=90), "行号": st.column_config.NumberColumn(width=60),
+        "列": st.column_config.TextColumn(width=150), "填写值": st.column_config.TextColumn(width=200),
+        "问题": st.column_config.TextColumn(width=900)})
     marked = ui.remember(("marked", digest, data_date, ui.store_key()),
                          lambda: markup.build_marked_file(content, result))
     if marked is not None:

@@ -92,8 +92,8 @@ def heating_csv_gbk(engine) -> bytes:
 
 
 def renovation_good(engine) -> bytes:
-    """凤县's communities: the ones started get their finish date."""
-    book = _book(templates.build_template(engine, "renovation", "凤县", 2026))
+    """凤翔区's communities: the ones started get their finish date."""
+    book = _book(templates.build_template(engine, "renovation", "凤翔区", 2026))
     sheet = book["小区台账"]
     col = _columns(sheet)
     for r in range(4, sheet.max_row + 1):
@@ -103,8 +103,8 @@ def renovation_good(engine) -> bytes:
 
 
 def renovation_bad(engine) -> bytes:
-    """凤县's communities with coordinates swapped (latitude first) and a finish before the start."""
-    book = _book(templates.build_template(engine, "renovation", "凤县", 2026))
+    """凤翔区's communities with coordinates swapped (latitude first) and a finish before the start."""
+    book = _book(templates.build_template(engine, "renovation", "凤翔区", 2026))
     sheet = book["小区台账"]
     col = _columns(sheet)
     lon, lat = sheet.cell(4, col["经度"]).value, sheet.cell(4, col["纬度"]).value
@@ -130,8 +130,8 @@ SAMPLES = {  # file -> (builder, should be accepted)
     "麟游县_清洁取暖一户一档_2026_正确.xlsx": (heating_good, True),
     "麟游县_清洁取暖一户一档_2026_有错误.xlsx": (heating_bad, False),
     "凤县_清洁取暖_2026_GBK编码.csv": (heating_csv_gbk, True),
-    "凤县_老旧小区改造小区台账_2026_正确.xlsx": (renovation_good, True),
-    "凤县_老旧小区改造小区台账_2026_坐标错误.xlsx": (renovation_bad, False),
+    "凤翔区_老旧小区改造小区台账_2026_正确.xlsx": (renovation_good, True),
+    "凤翔区_老旧小区改造小区台账_2026_坐标错误.xlsx": (renovation_bad, False),
     "全市_资金下达_2026_正确.xlsx": (funds_good, True),
     "全市_计划与任务_2026_正确.xlsx": (plans_good, True),
 }

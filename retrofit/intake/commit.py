@@ -168,6 +168,20 @@ def insert_rows(conn: Connection, table, columns: list[str], rows: list[dict]) -
     SQLAlchemy writes them there (ISO text) and booleans as 0/1. Elsewhere SQLAlchemy's own
     batched insert."""
     if conn.dialect.name != "sqlite":
+        if conn.dialect.name == "postgresql" and "id" in table.c and "id" not in columns:
+            # Rows written with explicit ids (the demo generator does) leave the serial sequence
+            # behind; move it past the highest id so new rows get free ones.
+            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                 f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
+        names = ", ".join(f'"{c}"' for c in columns)
+        driver = conn.connection.driver_connection
+        if conn.dialect.driver == "psycopg" and hasattr(driver, "cursor"):
+            # COPY through the same connection (so the same transaction): several times faster
+            # than batched INSERTs for a 100,000-row file.
+            with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+            return
         conn.execute(table.insert(), [{c: r[c] for c in columns} for r in rows])
         return
     convert = [(lambda v: None if v is None else v.isoformat()) if isinstance(table.c[c].type, Date)

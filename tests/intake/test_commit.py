@@ -123,3 +123,14 @@ def test_measures_after_import_equal_the_preview(city):
     row = headline.set_index(["program", "key"]).loc[("heating", "completion_rate")]
     assert preview.effect.set_index("指标").loc["完成率", "导入后"] == \
         f"25.0%({int(row['numerator'])}/{int(row['denominator'])})"
+
+
+def test_new_rows_get_free_ids_after_rows_written_with_explicit_ids(city):
+    with city.begin() as conn:   # as the demo generator writes them
+        conn.execute(db.heating_household.insert(), [dict(
+            id=n, code=f"D{n}", county_adcode=NORTH, village_code=f"{NORTH}101201", plan_year=2026, head_name="王",
+            route="生物质", equipment_cost_yuan=5000, subsidy_yuan=3000, running_cost_yuan=900, coal_cost_yuan=1800)
+            for n in (1, 2, 3)])
+    commit.commit_import(city, check(city, build_xlsx(ledger())), "张三")
+    with city.connect() as conn:
+        assert len(conn.execute(select(db.heating_household.c.id)).scalars().all()) == 6
