@@ -90,6 +90,15 @@ def community_file(rows: int) -> bytes:
     return out.getvalue()
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not ru_maxrss: on Linux that survives fork and
+    exec, so a child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_case(url: str, kind: str, path: str, queue) -> None:
     """In a fresh process: check, preview, import and undo one file; times and peak RSS."""
     engine = db.make_engine(url)
@@ -104,7 +113,7 @@ def run_case(url: str, kind: str, path: str, queue) -> None:
     imported = time.perf_counter()
     commit.undo_import(engine, log_id, "bench")
     undone = time.perf_counter()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     queue.put(dict(rows=len(result.sheets[0].frame), size_mb=len(content) / 1024 / 1024, check=checked - start,
                    preview=previewed - checked, commit=imported - previewed, undo=undone - imported,
                    rss_mb=rss_mb, inserted=preview.counts["inserted"]))
