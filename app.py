@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/ranking.py", title="县区排名", url_path="ranking"),
     st.Page("pages/map.py", title="地图", url_path="map"),
     st.Page("pages/briefing.py", title="会议材料", url_path="briefing"),
+    st.Page("pages/published.py", title="发布记录", url_path="published"),
     st.Page("pages/screen.py", title="大屏", url_path="screen"),
     st.Page("pages/intake.py", title="数据填报", url_path="intake"),
     st.Page("pages/imports.py", title="导入记录", url_path="imports"),

@@ -3,7 +3,7 @@ the briefing pack (PPTX slides, DOCX / PDF notice) and the ranking workbook. Fil
 when a button is clicked (deferred download), never on every rerun."""
 import streamlit as st
 
-from retrofit import exports, notice, pack, ui
+from retrofit import exports, fmt, notice, pack, publish, queries, ui
 from retrofit.vocab import HEATING, PROGRAMS, RENOVATION
 
 BOTH = "both"
@@ -42,9 +42,49 @@ with columns[3]:
         width="stretch", key="ranking_xlsx")
 st.caption("点击后在服务器端生成文件(幻灯片约需十秒)。图表为 PowerPoint 原生图表,可在 PowerPoint / WPS 中改色、改字。")
 
+st.subheader("发布通报")
+published = ui.cached(queries.load_published_report, scope.as_of)
+if published is not None:
+    files = ui.cached(queries.load_published_files, published["id"])
+    st.success(f"{fmt.format_date(scope.as_of)}的通报已于{published['published_at']:%Y-%m-%d %H:%M}由"
+               f"{published['published_by']}发布(编号 {published['id']}),以下为发布时冻结的文件,与当时完全一致。",
+               icon=":material/verified:")
+    with st.container(horizontal=True, key="published_files"):
+        for name, mime in zip(files["name"], files["mime"]):
+            st.download_button(name, data=lambda n=name: publish.load_report_file(engine, published["id"], n),
+                               file_name=name, mime=mime, on_click="ignore", icon=":material/download:",
+                               key=f"published_{name}")
+    with st.expander("撤回本期通报"):
+        with st.form("withdraw"):
+            who = st.text_input("撤回人")
+            reason = st.text_area("撤回理由(必填,记录保留)")
+            if st.form_submit_button("确认撤回", type="primary"):
+                try:
+                    publish.withdraw_report(engine, scope.as_of, who, reason)
+                    st.rerun()
+                except publish.PublishError as error:
+                    st.error(str(error))
+elif scope.counties or scope.plan_year != scope.as_of.year:
+    st.info("发布针对全市、当年度的通报:请清空侧栏“县区”并选择截至日期所在年度。")
+else:
+    with st.form("publish"):
+        who = st.text_input("发布人", placeholder="例如:市住建局城建科 张某")
+        st.caption(f"发布后,截至{fmt.format_date(scope.as_of)}的各项指标、县区名次、通报全文和会议材料冻结存档,"
+                   "此后的数据修正不会改动它们(页面会标出“发布后修正”);下一期的“较上期”默认以此为准。")
+        if st.form_submit_button("发布", type="primary", icon=":material/publish:"):
+            try:
+                with st.spinner("正在生成并冻结会议材料(约需一分钟)…"):
+                    publish.publish_report(engine, scope.as_of, previous, who)
+                st.rerun()
+            except publish.PublishError as error:
+                st.error(str(error))
+
 text = ui.cached(notice.build_notice, scope, previous, programs)
+if published is not None and programs == (RENOVATION, HEATING):
+    text = notice.parse_notice_text(published["notice_text"], scope.as_of)  # the record, not a recomputation
 st.subheader("进度通报")
-st.caption("数字均取自排名与指标计算,与各页面一致。")
+st.caption("本期已发布:以下为发布时的通报原文。" if published is not None and programs == (RENOVATION, HEATING)
+           else "数字均取自排名与指标计算,与各页面一致。")
 with st.container(border=True, key="notice_text"):
     st.html(notice.SCREEN_CSS + f'<div class="notice">{notice.render_notice_html(text)}</div>')
 with st.expander("复制全文(纯文本)"):

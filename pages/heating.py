@@ -3,7 +3,7 @@ procurement, household economics, villages and a drill-down to one village's hou
 import streamlit as st
 
 from retrofit import charts, fmt, queries, report, tables, ui
-from retrofit.measures import compute_route_economics, compute_step_buckets
+from retrofit.measures import compute_route_economics, compute_step_buckets, find_measure
 from retrofit.settings import INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN
 from retrofit.vocab import HEATING, MILESTONE_STANDING, MILESTONES, NO_MILESTONE, ROUTES
 
@@ -15,14 +15,17 @@ ui.require_plan(HEATING)
 progress = ui.cached(queries.load_heating_progress, year, as_of, counties)
 totals = ui.totals(HEATING)
 
+completion = ui.cached(report.compute_headline, f.scope).set_index(["program", "key"]).loc[(HEATING, "completion_rate")]
+
 cols = st.columns(5)
 cols[0].metric(f"{year}年计划改造", fmt.format_households(totals["target_households"]), border=True)
 cols[1].metric("其中上年结转", fmt.format_households(totals["carryover_households"]), border=True)
-cols[2].metric("已通气通电", fmt.format_households(totals["connected_households"]),
-               delta=fmt.format_percent_of(totals["connected_households"], totals["target_households"]),
-               delta_color="off", delta_arrow="off", border=True)
-cols[3].metric("设备闲置 · 取消", f"{int(totals['idle_households']):,}户 · {int(totals['cancelled_households']):,}户",
-               border=True)
+cols[2].metric("已通气通电", fmt.format_households(completion["numerator"]),
+               delta=f"完成率{fmt.format_percent_of(completion['numerator'], completion['denominator'])}",
+               delta_color="off", delta_arrow="off", border=True, help=find_measure(HEATING, "completion_rate").description)
+cols[3].metric("设备闲置 · 核减(销户)",
+               f"{int(totals['idle_households']):,}户 · {int(totals['cancelled_households']):,}户", border=True,
+               help="核减:经批准销户的农户,自批准之日起不再计入年度任务")
 cols[4].metric("城区清洁取暖面积", f"{fmt.format_area(totals['urban_m2_done'])}",
                delta=f"计划{fmt.format_area(totals['target_urban_m2'])}", delta_color="off", delta_arrow="off", border=True)
 
@@ -37,7 +40,7 @@ with progress_tab:
                         clickable=True)
     with right:
         ranking = ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous)
-        st.markdown("**完成率排名**(通气通电 ÷ 计划含结转;完整表格见“县区排名”)")
+        st.markdown("**完成率排名**(通气通电 ÷ 计划含结转、扣除核减;完整表格见“县区排名”)")
         ui.render_table(tables.build_compact_ranking_table(ranking), "清洁取暖完成率排名", "heating_ranking",
                         flags=True)
 
@@ -62,7 +65,7 @@ with villages_tab:
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     view = tables.build_village_table(villages, target, query)
-    st.caption(f"共 {len(view)} 个村;标识为完成率对照时间进度线。点选一行查看该村农户(个人信息已脱敏)。")
+    st.caption(f"共 {len(view)} 个村;标识为完成率(扣除核减)对照全市完成率目标线。点选一行查看该村农户(个人信息已脱敏)。")
     with st.container(key="village_list"):
         picked = ui.render_table(view, "各村清洁取暖进度", ui.selection_key("village_table", f, query), flags=True,
                                  on_select="rerun", selection_mode="single-row")

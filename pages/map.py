@@ -37,5 +37,5 @@ if POINTS[RENOVATION] in points:
 
 ui.render_deck(maps.build_county_deck(table, measure, villages, communities), key="county_map",
                export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()))
-st.caption("县区颜色:红=落后目标线超过阈值,黄=落后,绿=达到;村点颜色为该村完成率对照时间进度线;"
+st.caption("县区颜色:红=落后目标线超过阈值,黄=落后,绿=达到;村点颜色为该村完成率对照全市完成率目标线;"
            "小区点红色表示有逾期阶段。点击县区即按该县区筛选全部页面。底图为空白(离线),边界仅供示意。")

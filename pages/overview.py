@@ -18,9 +18,10 @@ headline = ui.cached(report.compute_headline, f.scope).set_index(["program", "ke
 def render_metric(program: str, key: str) -> None:
     row = headline.loc[(program, key)]
     measure = find_measure(program, key)
-    st.metric(f"{measure.label} · {fmt.format_progress(row['numerator'], row['denominator'], row['unit'])}",
-              fmt.format_percent_of(row["numerator"], row["denominator"]),
-              delta=tables.describe_gap(row["gap_pp"], row["target"]) or None,
+    parts = "" if measure.done_label == "完成" else f"{measure.done_label}/{measure.base_label} "
+    st.metric(f"{measure.label} · {parts}{fmt.format_progress(row['numerator'], row['denominator'], row['unit'])}",
+              fmt.format_percent_of(row["numerator"], row["denominator"]), help=measure.description,
+              delta=tables.describe_gap(row["gap_pp"], row["target"], row["line"]) or None,
               delta_color="off" if round(row["gap_pp"] or 0, 1) == 0 else "normal", border=True)
 
 

@@ -3,7 +3,7 @@ report, flags, the bar chart with the target line, and the trend over report dat
 import streamlit as st
 
 from retrofit import charts, fmt, queries, report, tables, ui
-from retrofit.measures import find_measure, measure_keys
+from retrofit.measures import find_measure, measure_keys, read_city_line
 from retrofit.settings import FLAG_THRESHOLDS
 from retrofit.vocab import PROGRAMS
 
@@ -26,16 +26,17 @@ ui.remember_choice("measure", key)
 measure = find_measure(program, key)
 ranking = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
 
-target = ranking["target"].dropna()
-line = "时间进度线" if measure.deadline else "目标"
+line = read_city_line(ranking)
 st.markdown(f"**{PROGRAMS[program]} · {measure.label}** = {measure.description}。"
-            + (f"{line} **{fmt.format_percent(target.iloc[0])}**;" if len(target) else "")
-            + f"落后{line}超过{FLAG_THRESHOLDS.red_gap_pp:g}个百分点标红,落后标黄。"
+            + (f"对照{fmt.format_target_basis(line.name, line.basis)},今日应达 **{fmt.format_percent(line.share)}**;"
+               if line.share is not None else "尚无考核目标;")
+            + f"按通报口径(一位小数)比较,落后超过{FLAG_THRESHOLDS.red_gap_pp:g}个百分点标红,落后标黄。"
             + (f"名次变化对比 {fmt.format_date(f.previous)}。" if f.previous else ""))
 
 table_col, chart_col = st.columns([6, 5])
 with table_col:
-    ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit),
+    ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit, measure.done_label,
+                                               measure.base_label),
                     f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
 with chart_col:
     ui.render_chart(charts.build_ranking_figure(ranking, measure, ui.chart_meta()), "ranking_bars", clickable=True)

@@ -14,7 +14,7 @@ from shapely.geometry import shape
 
 from . import fmt
 from .geo import load_boundaries
-from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure
+from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, read_city_line
 from .report import CITY, SCOPE_TOTAL
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PALETTE, PRIMARY
 from .vocab import PROGRAMS
@@ -81,11 +81,6 @@ def _percent_labels(table: pd.DataFrame) -> list[str]:
     return [fmt.format_percent_of(n, d) for n, d in zip(table["numerator"], table["denominator"])]
 
 
-def _target_label(measure: Measure, target: float) -> str:
-    kind = "时间进度线" if measure.deadline else "目标"
-    return f"{kind} {fmt.format_percent(target)}"
-
-
 def blank_map_style(background: str) -> dict:
     """A MapLibre style with only a background layer. It names no glyph server: labels are then
     drawn with the browser's own fonts (CJK included) instead of being fetched from the
@@ -120,8 +115,8 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
     `table` is a ranked measure table."""
     ranked = table.iloc[::-1]  # plotly draws the first category at the bottom
     values = [None if pd.isna(v) else float(v) * 100 for v in ranked["value"]]
-    targets = table["target"].dropna()
-    target = float(targets.iloc[0]) * 100 if len(targets) else None
+    line = read_city_line(table)
+    target = line.share * 100 if line.share is not None else None
     # Room past the longest bar (at least 100%) for a label outside it.
     axis_max = max([v for v in values if v is not None] + [100.0]) * (1 + LABEL_SHARE + 0.05)
     fig = go.Figure(go.Bar(
@@ -137,7 +132,7 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
         fig.add_vline(x=target, line=dict(color=theme.text, dash="dash", width=2))
         # The label ends at the line, so it never runs off the right edge.
         fig.add_annotation(x=target, y=1.0, yref="paper", yanchor="bottom", xanchor="right",
-                           text=_target_label(measure, targets.iloc[0]), showarrow=False,
+                           text=fmt.format_target(line.name, line.share), showarrow=False,
                            font=dict(size=theme.base_font - 1, color=theme.text))
     ticks = list(range(0, 101, 20))  # the room past 100% is for labels, not for a tick
     fig.update_xaxes(range=[0, axis_max], tickvals=ticks, ticktext=[fmt.format_percent(t / 100, 0) for t in ticks],
@@ -266,11 +261,12 @@ def build_investment_figure(progress: pd.DataFrame, meta: ChartMeta, theme: Them
 def build_funds_by_source_figure(balance: pd.DataFrame, meta: ChartMeta, theme: Theme = LIGHT) -> go.Figure:
     """Per fund source (万元, stacked): disbursed, undisbursed, and of that what counts as
     retained (资金留置, red). `balance` is report.compute_fund_balance."""
-    by_source = balance.groupby("source", sort=False)[["disbursed_yuan", "retained_yuan", "flagged_yuan"]].sum()
+    by_source = balance.groupby("source", sort=False)[["disbursed_yuan", "undisbursed_yuan", "retained_yuan"]].sum()
     fig = go.Figure()
     for values, name, colour in ((by_source["disbursed_yuan"], "已拨付", PRIMARY),
-                                 (by_source["retained_yuan"] - by_source["flagged_yuan"], "未拨付", "#b7cde3"),
-                                 (by_source["flagged_yuan"], "资金留置", FLAG_COLOURS[RED])):
+                                 (by_source["undisbursed_yuan"] - by_source["retained_yuan"], "未拨付(未到期或未满期)",
+                                  "#b7cde3"),
+                                 (by_source["retained_yuan"], "资金留置", FLAG_COLOURS[RED])):
         fig.add_trace(go.Bar(y=by_source.index, x=values / 10_000, name=name, orientation="h", marker_color=colour,
                              hovertemplate=f"%{{y}} {name}:%{{x:,.2f}}万元<extra></extra>"))
     fig.update_layout(barmode="stack", bargap=0.3, legend_traceorder="normal")
@@ -282,7 +278,7 @@ def build_retained_by_county_figure(retained: pd.DataFrame, band_order: list[str
                                     theme: Theme = LIGHT) -> go.Figure:
     """Money allocated but not disbursed, per county, by how long it has waited (万元), older
     money darker. Whether it counts as 资金留置 is the table's red flag, not this chart's."""
-    pivot = (retained.pivot_table(index="county", columns="age_band", values="retained_yuan", aggfunc="sum",
+    pivot = (retained.pivot_table(index="county", columns="age_band", values="undisbursed_yuan", aggfunc="sum",
                                   sort=False).reindex(columns=band_order).fillna(0) / 10_000)
     colours = dict(zip(band_order, STEP_COLOURS[2:3] + STEP_COLOURS[3:4] + STEP_COLOURS[5:7]))
     fig = go.Figure()
@@ -362,8 +358,9 @@ def build_trend_figure(trend: pd.DataFrame, measure: Measure, meta: ChartMeta, c
                                  hovertemplate=f"{name} %{{x|%Y-%m-%d}}:%{{y:.1f}}%<extra></extra>"))
     city = trend[trend["county"] == total]
     if city["target"].notna().any():
-        fig.add_trace(go.Scatter(x=city["date"], y=city["target"].astype("float64") * 100, name=_target_label(
-            measure, city["target"].iloc[-1]).split(" ")[0], mode="lines", line=dict(dash="dash", color=theme.muted)))
+        fig.add_trace(go.Scatter(x=city["date"], y=city["target"].astype("float64") * 100,
+                                 name=city["line"].iloc[-1] or "目标", mode="lines",
+                                 line=dict(dash="dash", color=theme.muted)))
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(tickformat=DATE_TICKS)
     return _layout(fig, f"{measure.label}走势(按调度日期)", "%", meta, theme, 420)

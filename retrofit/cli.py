@@ -122,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
         "一次生成会议材料:--out 以 .pptx 结尾为幻灯片(可编辑图表、地图、通报),以 .docx 或 .pdf 结尾为通报公文(附排名表)。"))
     add_report(pack_cmd)
     pack_cmd.add_argument("--out", required=True, help="输出文件,以 .pptx、.docx 或 .pdf 结尾")
+
+    publish_cmd = commands.add_parser("publish", help="发布通报(冻结数字、通报与会议材料)", description=(
+        "发布截至某日的全市通报:各项指标的县区数字与名次、通报全文和会议材料(PPTX/DOCX/PDF/XLSX)存入库中,"
+        "此后不再改动;下一期的“较上期”默认与已发布的通报比较。同一日期只能有一份在用的通报,重新发布须先撤回。"))
+    publish_cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
+    publish_cmd.add_argument("--previous", type=parse_date, help="上期日期(默认:此前最近一次发布或调度)")
+    publish_cmd.add_argument("--by", required=True, help="发布人")
+    publish_cmd.add_argument("--no-files", action="store_true", help="只冻结数字与通报文字,不生成会议材料文件")
+    withdraw_cmd = commands.add_parser("withdraw", help="撤回已发布的通报(注明理由,记录保留)")
+    withdraw_cmd.add_argument("--as-of", type=parse_date, required=True, help="通报的数据截至日期")
+    withdraw_cmd.add_argument("--by", required=True, help="撤回人")
+    withdraw_cmd.add_argument("--reason", required=True, help="撤回理由")
+    commands.add_parser("published", help="列出发布记录(含已撤回的通报)")
     intake_cli.add_commands(commands, parse_date)
     return parser
 
@@ -189,7 +202,7 @@ def run_rank(engine, args) -> str:
                           ensure_ascii=False, indent=1)
     if args.format == "csv":
         return table[columns].to_csv(index=False)
-    shown = tables.build_ranking_table(table, measure.label, measure.unit)
+    shown = tables.build_ranking_table(table, measure.label, measure.unit, measure.done_label, measure.base_label)
     title = (f"{PROGRAMS[args.program]} · {measure.label}({measure.description})  "
              f"截至 {fmt.format_date(scope.as_of)},上期 {fmt.format_date(previous)}")
     return title + "\n" + render_text_table(shown)
@@ -238,6 +251,39 @@ def run_export_pack(engine, args) -> str:
             f"用时 {time.perf_counter() - start:.1f} 秒;数据截至 {fmt.format_date(scope.as_of)})")
 
 
+def run_publish(engine, args) -> str:
+    from . import publish
+
+    as_of = args.as_of or db.load_data_date(engine)
+    previous = args.previous or report.previous_report_date(engine, as_of)
+    start = time.perf_counter()
+    try:
+        report_id = publish.publish_report(engine, as_of, previous, args.by, with_files=not args.no_files)
+    except publish.PublishError as error:
+        raise UsageError(str(error)) from None
+    files = report.queries.load_published_files(engine, report_id)
+    return (f"已发布 {fmt.format_date(as_of)} 的通报(编号 {report_id},发布人 {args.by},对比上期 "
+            f"{fmt.format_date(previous)},用时 {time.perf_counter() - start:.1f} 秒):"
+            + ("、".join(files["name"]) if len(files) else "未生成文件"))
+
+
+def run_withdraw(engine, args) -> str:
+    from . import publish
+
+    try:
+        report_id = publish.withdraw_report(engine, args.as_of, args.by, args.reason)
+    except publish.PublishError as error:
+        raise UsageError(str(error)) from None
+    return f"已撤回 {fmt.format_date(args.as_of)} 的通报(编号 {report_id}),理由:{args.reason}"
+
+
+def run_published(engine, args) -> str:
+    listed = report.queries.load_published_reports(engine)
+    if listed.empty:
+        return "尚无发布记录"
+    return render_text_table(tables.build_published_table(listed))
+
+
 def run_measures(engine, args) -> str:
     scope = resolve_scope(engine, args, args.county)
     place = "、".join(args.county) if args.county else report.CITY
@@ -272,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             check_pack_path(args.out)  # before the store is opened (or the demo built)
         engine = open_store()
-        run = {"rank": run_rank, "measures": run_measures, "notice": run_notice, "export": run_export_pack}
+        run = {"rank": run_rank, "measures": run_measures, "notice": run_notice, "export": run_export_pack,
+               "publish": run_publish, "withdraw": run_withdraw, "published": run_published}
         output = run[args.command](engine, args)
     except UsageError as error:
         print(f"错误:{error}", file=sys.stderr)

@@ -7,13 +7,13 @@ update rows in place. Only portable SQLAlchemy constructs: PostgreSQL runs the s
 """
 from datetime import date
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, Float, ForeignKey,
-                        Index, Integer, MetaData, String, Table, Text, create_engine, event,
-                        inspect, select)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey,
+                        Index, Integer, LargeBinary, MetaData, String, Table, Text, create_engine, event,
+                        inspect, select, text)
 from sqlalchemy.engine import Connection, Engine
 
-from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, PROCUREMENT_STEPS,
-                    PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROUTES, STAGES,
+from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, NODE_STEPS,
+                    PROCUREMENT_STEPS, PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROUTES, STAGES,
                     URBAN_WORK_KINDS)
 
 # Constraint names are prefixed with their table, so a violation message says where it happened.
@@ -56,6 +56,27 @@ report = Table(
     Column("report_on", Date, primary_key=True),
     Column("kind", String(6), nullable=False),
     _one_of("kind", REPORT_KINDS),
+)
+
+# ---- plan nodes (节点目标) ------------------------------------------------------------------
+
+# The annual implementation plan's node requirements per step, e.g. "3月底前开工30%、6月底前全部开工":
+# by the end of `due_on`, `required_share` of the step's task must be done. A county row overrides
+# the city-wide nodes (county_adcode NULL) for that county and step. A node with share 0 marks the
+# day before which the step is not judged at all (no one finishes a community in February).
+plan_node = Table(
+    "plan_node", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("program", String(12), nullable=False),
+    Column("plan_year", Integer, nullable=False),
+    Column("step", String(12), nullable=False),
+    Column("county_adcode", String(6), ForeignKey("county.adcode")),
+    Column("due_on", Date, nullable=False),
+    Column("required_share", Float, nullable=False),
+    _one_of("program", PROGRAMS),
+    _one_of("step", NODE_STEPS),
+    CheckConstraint("required_share >= 0 AND required_share <= 1", name="required_share_range"),
+    Index("ix_plan_node_program_year", "program", "plan_year"),
 )
 
 # ---- old residential community renovation -------------------------------------------------
@@ -244,6 +265,62 @@ supervision_item = Table(
     CheckConstraint("deadline >= opened_on", name="deadline_after_open"),
     CheckConstraint("closed_on IS NULL OR closed_on >= opened_on",
                     name="closed_after_open"),
+)
+
+
+# ---- published reports (发布的通报) ---------------------------------------------------------------
+
+# A published 通报 is a document of record: its figures, notice and files are frozen here and never
+# edited; withdrawing it (撤回) sets status, time, person and reason, and it stays listed. At most one
+# report per date is in force (a partial unique index, on both SQLite and PostgreSQL).
+PUBLISHED, WITHDRAWN = "已发布", "已撤回"
+published_report = Table(
+    "published_report", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_on", Date, nullable=False),          # the as-of date the report covers
+    Column("plan_year", Integer, nullable=False),
+    Column("previous_on", Date),                        # what 较上期 compared with
+    Column("published_at", DateTime, nullable=False),
+    Column("published_by", String(40), nullable=False),
+    Column("revision", String(80), nullable=False),     # the store's data revision it was built from
+    Column("import_ids", Text, nullable=False, default="[]"),  # JSON list of the imports in force
+    Column("notice_text", Text, nullable=False),
+    Column("status", String(6), nullable=False, default=PUBLISHED),
+    Column("withdrawn_at", DateTime),
+    Column("withdrawn_by", String(40)),
+    Column("withdraw_reason", Text),
+    _one_of("status", (PUBLISHED, WITHDRAWN)),
+    CheckConstraint("status = '已发布' OR (withdrawn_at IS NOT NULL AND withdraw_reason IS NOT NULL)",
+                    name="withdrawn_with_reason"),
+    Index("uq_published_report_in_force", "report_on", unique=True,
+          sqlite_where=text("status = '已发布'"), postgresql_where=text("status = '已发布'")),
+)
+
+published_figure = Table(
+    "published_figure", metadata,
+    Column("report_id", Integer, ForeignKey("published_report.id"), primary_key=True),
+    Column("program", String(12), primary_key=True),
+    Column("measure", String(30), primary_key=True),
+    Column("adcode", String(6), primary_key=True),      # '' for the city-wide row
+    Column("county", String(20), nullable=False),
+    Column("numerator", BigInteger, nullable=False),
+    Column("denominator", BigInteger, nullable=False),
+    Column("target", Float),
+    Column("line", String(10), nullable=False, default=""),
+    Column("basis", Text, nullable=False, default=""),
+    Column("gap_pp", Float),
+    Column("flag", String(6), nullable=False),
+    Column("rank", Integer),
+    Column("previous_rank", Integer),
+)
+
+published_file = Table(
+    "published_file", metadata,
+    Column("report_id", Integer, ForeignKey("published_report.id"), primary_key=True),
+    Column("name", String(120), primary_key=True),
+    Column("mime", String(120), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
 )
 
 

@@ -28,6 +28,19 @@ DEMO_SOURCE = "演示数据:程序随机生成,仅供演示,不代表真实统�
 BATCH_YEARS = tuple(range(2021, 2027))
 HEATING_YEARS = tuple(range(2022, 2027))
 REPORTS_FROM = date(2025, 1, 3)  # the first weekly report (a Friday) kept in the demo
+# The demo city's implementation plan nodes (节点要求), the same every year: program -> step ->
+# (years after the plan year, month, day, required share). A share of 0 marks the day from which
+# a step is judged; e.g. renovation start reads "3月底前开工30%、6月底前全部开工".
+PLAN_NODES = {
+    RENOVATION: {"start": ((0, 3, 31, 0.3), (0, 6, 30, 1.0)),
+                 "finish": ((0, 7, 31, 0.0), (0, 9, 30, 0.5), (0, 11, 30, 1.0)),
+                 "accept": ((0, 12, 31, 0.0), (1, 3, 31, 0.5), (1, 6, 30, 1.0))},
+    HEATING: {"confirmed": ((0, 3, 31, 1.0),),
+              "tendered": ((0, 4, 15, 0.0), (0, 5, 31, 1.0)),
+              "installed": ((0, 5, 31, 0.0), (0, 8, 31, 0.6), (0, 10, 15, 1.0)),
+              "connected": ((0, 6, 15, 0.0), (0, 9, 30, 0.7), (0, 11, 15, 1.0)),
+              "urban": ((0, 11, 14, 0.0), (0, 11, 15, 1.0))},
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,15 @@ def _known(dates: list[date | None]) -> list[date | None]:
     return [d if d is not None and d <= DEMO_DATA_DATE else None for d in dates]
 
 
+def _next_pay_day(day: date) -> date:
+    """Subsidies are paid out twice a month, on the 10th and the 25th: the first on or after `day`."""
+    if day.day <= 10:
+        return day.replace(day=10)
+    if day.day <= 25:
+        return day.replace(day=25)
+    return date(day.year + day.month // 12, day.month % 12 + 1, 10)
+
+
 def _split(total: int, weights: list[float]) -> list[int]:
     """Integers in proportion to `weights` that add up to `total` exactly (largest remainder)."""
     raw = [total * w / sum(weights) for w in weights]
@@ -161,12 +183,18 @@ class _DemoCity:
             self.add(db.county, adcode=props["adcode"], name=props["name"], kind=props["kind"], seq=seq)
         for year in BATCH_YEARS:
             self.add(db.renovation_batch, year=year, period_start=date(year, 1, 1),
-                     start_deadline=date(year, 6, 30), finish_deadline=date(year, 12, 31),
+                     start_deadline=date(year, 6, 30), finish_deadline=date(year, 11, 30),
                      accept_deadline=date(year + 1, 6, 30))
         for year in HEATING_YEARS:
             self.add(db.heating_year, year=year, period_start=date(year, 1, 1),
                      confirmed_deadline=date(year, 3, 31), tendered_deadline=date(year, 5, 31),
-                     installed_deadline=date(year, 10, 31), connected_deadline=date(year, 11, 15))
+                     installed_deadline=date(year, 10, 15), connected_deadline=date(year, 11, 15))
+        for program, years in ((RENOVATION, BATCH_YEARS), (HEATING, HEATING_YEARS)):
+            for year in years:
+                for step, nodes in PLAN_NODES[program].items():
+                    for offset, month, day, share in nodes:
+                        self.add(db.plan_node, program=program, plan_year=year, step=step,
+                                 due_on=date(year + offset, month, day), required_share=share)
         day = REPORTS_FROM
         while day <= DEMO_DATA_DATE:
             last_friday = (day + timedelta(days=7)).month != day.month
@@ -229,7 +257,6 @@ class _DemoCity:
             **{f"{s.key}_planned": d for s, d in zip(STAGES, planned)},
             **{f"{s.key}_actual": d for s, d in zip(STAGES, _known(actual))})
         self.add_bookings(row, actual)
-        row["_would_be"] = actual  # full chain, also beyond the data date, for disbursements
         return row
 
     def stage_dates(self, year: int, delay: float) -> tuple[list[date], list[date]]:
@@ -283,14 +310,11 @@ class _DemoCity:
             if allocated_on > DEMO_DATA_DATE:
                 continue
             weights = [p["planned_investment_yuan"] for p in projects]
-            payments = []
-            for project, part in zip(projects, _split(amount_wan * 10_000, weights)):
-                # Paid in three instalments as the works progress: at start, halfway, at finish.
-                start, finish = project["_would_be"][3:5]
-                halfway = start + (finish - start) / 2
-                for when, amount in zip((start, halfway, finish), _split(part, [3, 4, 3])):
-                    paid_on = max(when, allocated_on) + _days(self.rng.randint(10, 30))
-                    payments.append((paid_on, amount, project["id"]))
+            # Broken down to the projects within the month after allocation (the 30-day rule for
+            # central funds); late counties take longer.
+            lag = self.delay(profile, year, "renovation_delay") * 0.3
+            payments = [(allocated_on + _days(self.rng.randint(7, 26) + lag), part, project["id"])
+                        for project, part in zip(projects, _split(amount_wan * 10_000, weights))]
             self.add_allocation(RENOVATION, profile.adcode, year, source, amount_wan * 10_000,
                                 allocated_on, payments)
 
@@ -454,13 +478,12 @@ class _DemoCity:
         for source, ((month, day), share) in HEATING_SOURCES.items():
             allocated_on = date(year, month, day) + _days(self.rng.randint(-7, 20))
             amount = int(round(total * share, -4))
-            by_month: dict[date, int] = {}
+            by_day: dict[date, int] = {}
             for h, part in zip(households, _split(amount, [h["subsidy_yuan"] for h in households])):
                 if h["connected_on"]:
-                    c = h["connected_on"]
-                    pay_day = date(c.year + c.month // 12, c.month % 12 + 1, 10)
-                    by_month[pay_day] = by_month.get(pay_day, 0) + part
-            payments = [(max(d, allocated_on), v, None) for d, v in by_month.items()]
+                    pay_day = _next_pay_day(h["connected_on"] + _days(7))  # checked, then paid
+                    by_day[pay_day] = by_day.get(pay_day, 0) + part
+            payments = [(max(d, allocated_on), v, None) for d, v in by_day.items()]
             self.add_allocation(HEATING, profile.adcode, year, source, amount, allocated_on, payments)
 
     # ---- supervision ------------------------------------------------------------------
@@ -497,8 +520,6 @@ def build_demo_rows(seed: int) -> tuple[dict, dict]:
     city.build_places()
     city.build_heating()
     city.build_supervision()
-    for row in city.rows[db.renovation_project]:
-        row.pop("_would_be", None)
     return city.rows, city.meta
 
 

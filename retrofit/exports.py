@@ -295,11 +295,12 @@ def _amount_unit(unit: str) -> str:
 
 def build_ranking_frame(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     """A ranked measure table (report.rank_measure) as the bureau's ranking sheet: 名次, 县区, the
-    measure (a share), 完成 and 计划 in the measure's unit (money in 万元), 目标线, 差距, 标识,
+    measure (a share), its numerator and denominator under the measure's own names (完成/计划,
+    已拨付/应拨付, …) in the measure's unit (money in 万元), 目标线, 差距, 标识,
     上期名次, 名次变化. Numbers stay numbers; frame.attrs carries their Excel formats."""
     money = measure.unit == "元"
     unit = _amount_unit(measure.unit)
-    done, planned = f"完成({unit})", f"计划({unit})"
+    done, planned = f"{measure.done_label}({unit})", f"{measure.base_label}({unit})"
     frame = pd.DataFrame({
         "名次": table["rank"].astype("Int64"),
         "县区": table["county"],

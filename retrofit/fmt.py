@@ -111,14 +111,28 @@ def format_count(count, unit: str) -> str:
 
 
 def format_lag_reason(label: str, numerator: int, denominator: int, target: float | None, gap_pp: float | None,
-                      time_line: bool = True) -> str:
-    """Why a county is flagged, in the bureau's words: '完成率73.0%,低于时间进度线100.0%,落后27.0个百分点'
-    ('低于目标20.0%' for a fixed target)."""
+                      line: str = "时间进度线") -> str:
+    """Why a county is flagged, in the bureau's words: '完成率73.0%,低于节点进度线100.0%,落后27.0个百分点'
+    (`line` names what it is held to: 节点进度线, 时间进度线 or 目标)."""
     value = format_percent_of(numerator, denominator)
-    line = "时间进度线" if time_line else "目标"
     if _missing(gap_pp) or _missing(target):
         return f"{label}{value}"
     return f"{label}{value},低于{line}{format_percent(target)},落后{format_pp(abs(gap_pp)).lstrip('+')}"
+
+
+def format_target(line: str, target) -> str:
+    """'节点进度线45.2%', '目标20.0%': what a measure is held to on the date; '无目标线' without one."""
+    return f"{line}{format_percent(target)}" if line and not _missing(target) else "无目标线"
+
+
+def format_target_basis(line: str, basis: str) -> str:
+    """Where the line comes from, in words for a caption or the notice: '节点进度线(实施方案节点:
+    3月底前开工30%、6月底前全部开工)', '时间进度线(实施方案未设节点,按6月底前全部开工均匀推算)'."""
+    if line == "节点进度线":
+        return f"{line}(实施方案节点:{basis})"
+    if line == "时间进度线":
+        return f"{line}(实施方案未设节点,按{basis}均匀推算)"
+    return f"{line}({basis})" if basis else line
 
 
 def format_progress(numerator, denominator, unit: str) -> str:

@@ -63,10 +63,10 @@ def _county_labels(table: pd.DataFrame) -> pd.DataFrame:
 def build_village_points(villages: pd.DataFrame, target: float | None) -> pd.DataFrame:
     """Villages as points: radius by households, colour by the completion flag against `target`."""
     frame = villages.copy()
-    shares = [c / t if t else None for c, t in zip(frame["connected_households"], frame["task_households"])]
-    frame["flag_colour"] = [_rgba(FLAG_COLOURS[compute_flag(compute_gap_pp(s, target))], 220) for s in shares]
-    frame["rate"] = [fmt.format_percent_of(c, t) for c, t in zip(frame["connected_households"],
-                                                                 frame["task_households"])]
+    net = frame["task_households"] - frame["cancelled_households"]  # cancellations leave the task
+    frame["flag_colour"] = [_rgba(FLAG_COLOURS[compute_flag(compute_gap_pp(c, t, target))], 220)
+                            for c, t in zip(frame["connected_households"], net)]
+    frame["rate"] = [fmt.format_percent_of(c, t) for c, t in zip(frame["connected_households"], net)]
     frame["name"] = frame["township"] + frame["village"]
     frame["info"] = [f"任务{t}户,已通气通电{c}户,完成率{r}" for t, c, r in
                      zip(frame["task_households"], frame["connected_households"], frame["rate"])]

@@ -13,8 +13,8 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from . import db, fmt, queries, report
-from .measures import CLOSED, OPEN, OVERDUE, RED, find_measure
-from .settings import FLAG_THRESHOLDS, RETENTION_AGE_DAYS
+from .measures import CLOSED, NODE_LINE, OPEN, OVERDUE, RED, find_measure, read_city_line
+from .settings import FLAG_THRESHOLDS, RENOVATION_FUNDS_DUE_DAYS, RETENTION_AGE_DAYS, SUBSIDY_DUE_DAYS
 from .vocab import HEATING, PROGRAMS, RENOVATION
 
 # Chinese ordinal headings of a 公文: 一、二、三、…
@@ -67,6 +67,21 @@ class Notice:
         return "\n".join(lines)
 
 
+def parse_notice_text(text: str, as_of: date) -> Notice:
+    """The Notice whose `.text` is `text` (a published notice kept as text), so the document of
+    record lays out like a fresh one."""
+    lines = text.split("\n")
+    title, subtitle, body = lines[0], lines[1], lines[3:-3]
+    sections: list[Section] = []
+    for line in body[2:-1]:
+        if line[:1] in ORDINALS and line[1:2] == "、":
+            sections.append(Section(line, ()))
+        else:
+            sections[-1] = Section(sections[-1].heading, (*sections[-1].paragraphs, line))
+    return Notice(title=title, as_of=as_of, is_demo="演示数据" in subtitle, opening=body[1], sections=tuple(sections),
+                  closing=body[-1], salutation=body[0], issuer=lines[-2])
+
+
 def split_label(paragraph: str) -> tuple[str, str]:
     """'(一)总体进展。…' -> ('(一)总体进展。', '…'): the run-in label 公文 set apart; ('', paragraph)
     when there is none."""
@@ -112,8 +127,12 @@ def _rate(numerator, denominator) -> str:
     return fmt.format_percent_of(int(numerator), int(denominator))
 
 
-def _line_name(time_line: bool) -> str:
-    return "时间进度线" if time_line else "目标"
+def _line_words(table: pd.DataFrame) -> str:
+    """'节点进度线(88.8%,按“9月底前完工50%、11月底前全部完工”节点要求)', '时间进度线(49.6%)',
+    '目标(20.0%)': the line a measure table's counties are held to, and where it comes from."""
+    line = read_city_line(table)
+    basis = f",按“{line.basis}”节点要求" if line.name == NODE_LINE and line.basis else ""
+    return f"{line.name}({fmt.format_percent(line.share)}{basis})"
 
 
 def _join(names) -> str:
@@ -149,14 +168,12 @@ def describe_lowest(label: str, table: pd.DataFrame, limit: int = LOWEST_NAMED) 
     return f"{first},{_join(rest)}分别为{_join(values)}"
 
 
-def describe_behind_line(label: str, table: pd.DataFrame, time_line: bool = True,
-                         red_gap_pp: float | None = None) -> str:
+def describe_behind_line(label: str, table: pd.DataFrame, red_gap_pp: float | None = None) -> str:
     """The counties whose measure is below its line: '完工率低于时间进度线(88.8%)的县区有2个:
     凤翔区(16.7%)、扶风县(80.0%),其中凤翔区落后超过15个百分点,列为红色预警。' Lowest first."""
-    target = table["target"].dropna()
-    if target.empty or table["value"].notna().sum() == 0:
-        return ""
-    line = f"{_line_name(time_line)}({fmt.format_percent(target.iloc[0])})"
+    if not read_city_line(table).share or table["value"].notna().sum() == 0:
+        return ""  # nothing required yet (before the step's first node): nobody is behind
+    line = _line_words(table)
     behind = table[table["gap_pp"].notna() & (table["gap_pp"] < 0)].sort_values(["value", "adcode"], kind="stable")
     if len(table) == 1:  # one county's notice speaks of that county
         row = table.iloc[0]
@@ -213,22 +230,26 @@ def describe_stage_shortfall(progress: pd.DataFrame, place: str) -> str:
     return lead + ";".join(parts) + "。"
 
 
-def describe_procurement(procurement: pd.DataFrame, year: int, who: str = "各县区") -> str:
+def describe_procurement(procurement: pd.DataFrame, year: int, who: str = "各县区", tender_due: bool = True) -> str:
     """Counties whose heating implementation plan (实施方案) is not issued, or whose equipment
-    suppliers are not selected yet (招标入库). `procurement` is queries.load_procurement."""
+    suppliers are not selected yet (招标入库), which is only a shortfall once the plan's tender
+    node requires some (`tender_due`). `procurement` is queries.load_procurement."""
     if procurement.empty:
         return ""
+    no_task = procurement[procurement["target_households"] == 0]
+    procurement = procurement[procurement["target_households"] > 0]
     not_issued = procurement[procurement["plan_issued_on"].isna()]
     not_selected = procurement[procurement["plan_issued_on"].notna() & procurement["selected_on"].isna()]
-    parts = []
+    parts = [f"{_join(no_task['county'])}未安排{year}年度任务"] if not no_task.empty else []
     if not not_issued.empty:
         parts.append(f"{_join(not_issued['county'])}尚未下发{year}年度实施方案,设备招标无法启动")
     if not not_selected.empty:
-        parts.append(f"{_join(not_selected['county'])}已下发实施方案,但尚未完成设备招标入库")
-    if not parts:
-        subject = "各县区均" if who == "各县区" else who
-        return f"{subject}已下发{year}年度实施方案,并完成设备招标入库。"
-    return ";".join(parts) + "。"
+        parts.append(f"{_join(not_selected['county'])}已下发实施方案,但尚未完成设备招标入库" if tender_due else
+                     f"{_join(not_selected['county'])}已下发实施方案,设备招标入库尚未到节点要求时间")
+    if not_issued.empty and not_selected.empty and not procurement.empty:
+        subject = ("各县区均" if no_task.empty else "其他县区均") if who == "各县区" else who
+        parts.append(f"{subject}已下发{year}年度实施方案,并完成设备招标入库")
+    return ";".join(parts) + "。" if parts else ""
 
 
 def describe_retained(retained: pd.DataFrame, as_of: date, program_names: dict[str, str],
@@ -244,9 +265,12 @@ def describe_retained(retained: pd.DataFrame, as_of: date, program_names: dict[s
                   for c, p, y, v in zip(groups["county"], groups["program"], groups["plan_year"],
                                         groups["retained_yuan"]))
     total = fmt.format_yuan(int(flagged["retained_yuan"].sum()))
-    return (f"截至{fmt.format_date(as_of)},已下达{who}的资金中仍有{total}未拨付到项目,"
-            f"形成资金留置(上年度资金,或下达超过{retention_days}天仍未拨付):{items}。"
-            "请相关县区尽快拨付到项目,严禁截留挪用。")
+    due = {"renovation": f"{program_names['renovation']}资金下达满{RENOVATION_FUNDS_DUE_DAYS}天即应拨付到项目",
+           "heating": f"{program_names['heating']}补助在农户通气通电满{SUBSIDY_DUE_DAYS}天后应拨付"}
+    rules = ",".join(due[p] for p in due if p in set(flagged["program"]))
+    return (f"截至{fmt.format_date(as_of)},已下达{who}的资金中有{total}已到拨付时限仍未拨付,形成资金留置"
+            f"(下达超过{retention_days}天或属往年度的资金中应拨未拨的部分;{rules}):"
+            f"{items}。请相关县区尽快拨付到项目,严禁截留挪用。")
 
 
 def describe_rank_movement(label: str, table: pd.DataFrame, previous: date | None) -> str:
@@ -336,7 +360,7 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
         sentences = []
         for key, table in tables.items():
             measure = find_measure(program, key)
-            sentences.append(describe_behind_line(measure.label, table, measure.deadline is not None, red))
+            sentences.append(describe_behind_line(measure.label, table, red))
         return "".join(s for s in sentences if s)
 
     sections: list[Section] = []
@@ -357,12 +381,13 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
                 queries.load_renovation_progress(engine, year, scope.as_of, scope.counties), place)
         else:
             overall = _heating_overall(headline, totals, place, year, scope.as_of,
-                                       describe_lowest(main.label, tables[main_key]))
+                                       describe_lowest(main.label, tables[main_key]),
+                                       queries.compute_counted_until(engine, year, scope.as_of))
             if overall is None:
                 sections.append(Section(f"{PROGRAMS[program]}", (f"{year}年{place}未安排清洁取暖改造计划。",)))
                 continue
             steps = describe_procurement(queries.load_procurement(engine, year, scope.as_of, scope.counties), year,
-                                         who)
+                                         who, bool(report.compute_target_share(engine, HEATING, "tendered_rate", scope)))
         labelled = [("总体进展", overall), (STEP_TOPICS[program], steps),
                     ("时间进度", behind_paragraph(program, tables)),
                     ("排名变化", describe_rank_movement(main.label, tables[main_key], previous))]
@@ -408,28 +433,36 @@ def _renovation_overall(headline: dict, totals: dict, place: str, year: int, as_
     if invest.denominator:
         text += (f"完成投资{fmt.format_yuan(invest.numerator)},"
                  f"投资完成率{_rate(invest.numerator, invest.denominator)}。")
-    if funds.denominator:
-        text += (f"已下达资金{fmt.format_yuan(funds.denominator)},已拨付{fmt.format_yuan(funds.numerator)},"
-                 f"资金拨付率{_rate(funds.numerator, funds.denominator)};其中居民出资"
-                 f"{fmt.format_yuan(resident.numerator)},占比{_rate(resident.numerator, resident.denominator)}")
-        if resident.gap_pp is not None and not pd.isna(resident.gap_pp) and resident.gap_pp < 0:
-            text += f",低于{fmt.format_percent(resident.target)}的目标"
+    if totals["renovation.allocated_yuan"]:
+        text += (f"已下达资金{fmt.format_yuan(totals['renovation.allocated_yuan'])},已拨付"
+                 f"{fmt.format_yuan(totals['renovation.disbursed_yuan'])}")
+        if funds.denominator:
+            text += (f";已到拨付时限的资金{fmt.format_yuan(funds.denominator)},已拨付"
+                     f"{fmt.format_yuan(funds.numerator)},资金拨付率{_rate(funds.numerator, funds.denominator)}")
         text += "。"
     else:
-        text += f"{year}年度资金尚未下达。"
-    return text
+        return text + f"{year}年度资金尚未下达。"
+    text += f"居民出资{fmt.format_yuan(resident.numerator)},占计划投资的{_rate(resident.numerator, resident.denominator)}"
+    if resident.gap_pp is not None and not pd.isna(resident.gap_pp) and resident.gap_pp < 0:
+        text += f",低于{fmt.format_percent(resident.target)}的目标"
+    return text + "。"
 
 
-def _heating_overall(headline: dict, totals: dict, place: str, year: int, as_of: date, lowest: str) -> str | None:
+def _heating_overall(headline: dict, totals: dict, place: str, year: int, as_of: date, lowest: str,
+                     counted_until: date) -> str | None:
     done = headline["heating", "completion_rate"]
-    target = int(done.denominator)
-    if target == 0:
+    planned = totals["heating.target_households"]
+    if planned == 0:
         return None
-    carried = totals["heating.carryover_households"]
+    carried, cancelled = totals["heating.carryover_households"], totals["heating.cancelled_households"]
     carry = f"(含上年结转{fmt.format_households(carried)})" if carried else ""
-    text = (f"{year}年{place}计划完成农村清洁取暖改造{fmt.format_households(target)}{carry},"
-            f"截至{fmt.format_date(as_of)}实际完成(通气通电){fmt.format_households(done.numerator)},"
-            f"完成率{_rate(done.numerator, target)}{lowest}。")
+    cut = f",经批准核减(销户){fmt.format_households(cancelled)}、核减后任务{fmt.format_households(done.denominator)}" \
+        if cancelled else ""
+    closed = (f"(年度任务按{fmt.format_date(counted_until)}全部通气通电节点统计,此后完成的计入下年度结转任务)"
+              if counted_until < as_of else "")
+    text = (f"{year}年{place}计划完成农村清洁取暖改造{fmt.format_households(planned)}{carry}{cut},"
+            f"截至{fmt.format_date(as_of)}实际完成(通气通电){fmt.format_households(done.numerator)}{closed},"
+            f"完成率{_rate(done.numerator, done.denominator)}{lowest}。")
     steps = [headline["heating", k] for k in ("confirmed_rate", "tendered_rate", "installed_rate")]
     text += ("确村到户、设备招标、户内改造分别完成"
              f"{_join(fmt.format_households(s.numerator) for s in steps)},"
@@ -439,9 +472,13 @@ def _heating_overall(headline: dict, totals: dict, place: str, year: int, as_of:
         text += (f"城区清洁取暖计划{fmt.format_area(urban.denominator)},已完成{fmt.format_area(urban.numerator)},"
                  f"完成率{_rate(urban.numerator, urban.denominator)}。")
     funds = headline["heating", "disbursement_rate"]
-    if funds.denominator:
-        text += (f"已下达补助资金{fmt.format_yuan(funds.denominator)},已拨付{fmt.format_yuan(funds.numerator)},"
-                 f"资金拨付率{_rate(funds.numerator, funds.denominator)}。")
+    if totals["heating.allocated_yuan"]:
+        text += (f"已下达补助资金{fmt.format_yuan(totals['heating.allocated_yuan'])},已拨付"
+                 f"{fmt.format_yuan(totals['heating.disbursed_yuan'])}")
+        if funds.denominator:
+            text += (f";通气通电满{SUBSIDY_DUE_DAYS}天应拨付的补助{fmt.format_yuan(funds.denominator)},已拨付"
+                     f"{fmt.format_yuan(funds.numerator)},资金拨付率{_rate(funds.numerator, funds.denominator)}")
+        text += "。"
     idle = headline["heating", "idle_rate"]
     if idle.denominator:
         text += (f"已通气通电农户中设备闲置{fmt.format_households(idle.numerator)},"

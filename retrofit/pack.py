@@ -39,7 +39,7 @@ from pptx.util import Emu, Inches, Pt
 from sqlalchemy.engine import Engine
 
 from . import charts, db, exports, fmt, notice, queries, report
-from .measures import FLAG_LABELS_SHORT, GREEN, NO_FLAG, RED, YELLOW, Measure, find_measure
+from .measures import FLAG_LABELS_SHORT, GREEN, NO_FLAG, RED, YELLOW, Measure, find_measure, read_city_line
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PRIMARY
 from .vocab import HEATING, PROGRAMS, RENOVATION
 
@@ -112,12 +112,6 @@ def build_pack(engine: Engine, scope: report.Scope, previous: date | None, kind:
 
 def _rate(numerator, denominator) -> str:
     return fmt.format_percent_of(int(numerator), int(denominator))
-
-
-def _target_text(measure: Measure, target) -> str:
-    if target is None or pd.isna(target):
-        return "无目标线"
-    return f"{'时间进度线' if measure.deadline else '目标'}{fmt.format_percent(target)}"
 
 
 def _hex(colour: str) -> str:
@@ -262,17 +256,17 @@ def _headline_slide(deck: _Deck) -> None:
             _add_text(slide, x + 0.25, y + 0.45, w - 0.35, 0.8, _rate(row.numerator, row.denominator),
                       size=40, bold=True, colour=_hex(FLAG_COLOURS[row.flag]) if row.flag != NO_FLAG else DARK)
             _add_text(slide, x + 0.25, y + 1.2, w - 0.35, 0.9, [
-                f"完成 {fmt.format_count(row.numerator, measure.unit)}",
-                f"{'基数' if not measure.higher_is_better else '计划'} {fmt.format_count(row.denominator, measure.unit)}",
-                _target_text(measure, row.target)], size=13, colour=MUTED, spacing=1.0)
+                f"{measure.done_label} {fmt.format_count(row.numerator, measure.unit)}",
+                f"{measure.base_label} {fmt.format_count(row.denominator, measure.unit)}",
+                fmt.format_target(row.line, row.target)], size=13, colour=MUTED, spacing=1.0)
 
 
 def _ranking_slide(deck: _Deck, program: str, key: str) -> None:
     content = deck.content
     measure, table = find_measure(program, key), content.rankings[program, key]
-    target = table["target"].dropna()
+    line = read_city_line(table)
     slide = deck.slide(f"{PROGRAMS[program]} · 各县区{measure.label}排名",
-                       f"{measure.description} · {_target_text(measure, target.iloc[0] if len(target) else None)}")
+                       f"{measure.description} · {fmt.format_target(line.name, line.share)}")
     data = CategoryChartData(number_format="0.0%")
     data.categories = list(table["county"])
     data.add_series(measure.label, [None if pd.isna(v) else float(v) for v in table["value"]])
@@ -344,8 +338,8 @@ def _map_slide(deck: _Deck, program: str, key: str) -> None:
     width = height * MAP_SIZE[0] / MAP_SIZE[1]
     slide.shapes.add_picture(io.BytesIO(image), Inches(0.5), Inches(1.25), height=Inches(height))
     ranked = table[table["value"].notna()]
-    lines = [(f"{_target_text(measure, table['target'].dropna().iloc[0])}" if table["target"].notna().any()
-              else "", 16, True, DARK)]
+    city = read_city_line(table)
+    lines = [(fmt.format_target(city.name, city.share) if city.share is not None else "", 16, True, DARK)]
     lines += [(f"{int(r.rank)}. {r.county}  {_rate(r.numerator, r.denominator)}", 15, r.flag == RED,
                _hex(FLAG_COLOURS[r.flag]) if r.flag == RED else DARK) for r in ranked.itertuples()]
     _add_text(slide, 0.5 + width + 0.4, 1.35, deck.WIDTH - width - 1.4, 5.5, lines, spacing=1.0)
@@ -425,7 +419,8 @@ TABLE_COLUMN_MM = (12, 19, 22, 19, 19, 18, 15, 12, 18)
 
 def ranking_table_rows(table: pd.DataFrame, measure: Measure, with_previous: bool) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a ranking table as text, formatted by fmt as on screen."""
-    header = ["名次", "县区", measure.label, f"完成({measure.unit})", f"计划({measure.unit})", "目标线", "差距", "标识"]
+    header = ["名次", "县区", measure.label, f"{measure.done_label}({measure.unit})",
+              f"{measure.base_label}({measure.unit})", "目标线", "差距", "标识"]
     header += ["较上期"] if with_previous else []
     rows = []
     for r in table.itertuples():
@@ -444,8 +439,8 @@ def _attachment_tables(content: PackContent) -> list[tuple[str, list[str], list[
     for i, ((program, key), table) in enumerate(content.rankings.items(), start=1):
         measure = find_measure(program, key)
         header, rows = ranking_table_rows(table, measure, content.previous is not None)
-        target = table["target"].dropna()
-        line = f"({_target_text(measure, target.iloc[0])})" if len(target) else ""
+        city = read_city_line(table)
+        line = f"({fmt.format_target(city.name, city.share)})" if city.share is not None else ""
         tables.append((f"附件{i}:{PROGRAMS[program]}各县区{measure.label}排名{line}", header, rows,
                        list(table["flag"])))
     return tables

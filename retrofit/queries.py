@@ -4,7 +4,7 @@ Every function takes an as-of date and reconstructs the state on that day from d
 (`<date column> <= as_of`). Counting happens in the database (GROUP BY), never by loading
 every household. `counties` is a tuple of adcodes; empty means the whole city.
 """
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
@@ -65,6 +65,14 @@ def load_deadlines(engine: Engine, program: str, year: int) -> dict[str, date]:
     return {k: v for k, v in row.items() if k != "year"} if row else {}
 
 
+def load_plan_nodes(engine: Engine, program: str, year: int) -> pd.DataFrame:
+    """The plan's node requirements for the year: step, county_adcode (None = city-wide),
+    due_on, required_share; in date order."""
+    n = db.plan_node
+    return _frame(engine, select(n.c.step, n.c.county_adcode, n.c.due_on, n.c.required_share)
+                  .where(n.c.program == program, n.c.plan_year == year).order_by(n.c.step, n.c.due_on))
+
+
 # ---- renovation -----------------------------------------------------------------------------
 
 def load_renovation_progress(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
@@ -112,20 +120,21 @@ def _disbursed_by_allocation(as_of: date):
             .where(d.c.paid_on <= as_of).group_by(d.c.allocation_id).subquery())
 
 
-def load_fund_totals(engine: Engine, program: str, year: int, as_of: date,
-                     counties: Counties = ()) -> pd.DataFrame:
-    """Per county, funds of the plan year allocated by `as_of`, disbursed from them by `as_of`,
-    and the residents' own contribution among them (yuan)."""
-    a, paid = db.fund_allocation, _disbursed_by_allocation(as_of)
-    statement = (select(a.c.county_adcode.label("adcode"),
-                        func.sum(a.c.amount_yuan).label("allocated_yuan"),
-                        func.coalesce(func.sum(paid.c.disbursed), 0).label("disbursed_yuan"),
-                        _count_if(a.c.source == RESIDENT_SOURCE, a.c.amount_yuan).label("resident_yuan"))
-                 .select_from(a.outerjoin(paid, paid.c.allocation_id == a.c.id))
-                 .where(a.c.program == program, a.c.plan_year == year, a.c.allocated_on <= as_of,
-                        _in_counties(a.c.county_adcode, counties))
-                 .group_by(a.c.county_adcode))
-    return _per_county(engine, statement, counties, ["allocated_yuan", "disbursed_yuan", "resident_yuan"])
+def load_subsidy_due(engine: Engine, as_of: date, due_days: int, counties: Counties = ()) -> pd.DataFrame:
+    """Per county and plan year: heating subsidies (yuan) of all the plan's households, which its
+    allocations were sized for (subsidy_yuan), and of those connected at least `due_days` before
+    `as_of` and not cancelled (due_subsidy_yuan), whose subsidy has fallen due. Households count
+    with the year they were planned in, whose allocation pays for them, even when carried over;
+    a cancelled household's subsidy never falls due."""
+    h = db.heating_household
+    live = not_(func.coalesce(_cancelled_by(as_of), false()))
+    due = and_(h.c.connected_on <= as_of - timedelta(days=due_days), live)
+    statement = (select(h.c.county_adcode.label("adcode"), h.c.plan_year,
+                        func.sum(h.c.subsidy_yuan).label("subsidy_yuan"),
+                        _count_if(due, h.c.subsidy_yuan).label("due_subsidy_yuan"))
+                 .where(_in_counties(h.c.county_adcode, counties))
+                 .group_by(h.c.county_adcode, h.c.plan_year))
+    return _frame(engine, statement)
 
 
 def load_allocations(engine: Engine, as_of: date, program: str | None = None, counties: Counties = ()
@@ -147,41 +156,62 @@ def load_allocations(engine: Engine, as_of: date, program: str | None = None, co
 
 # ---- clean heating --------------------------------------------------------------------------
 
-def _carryover_deadline(engine: Engine, year: int) -> date | None:
-    return load_deadlines(engine, "heating", year - 1).get("connected_deadline")
+def _connected_deadline(engine: Engine, year: int) -> date | None:
+    return load_deadlines(engine, "heating", year).get("connected_deadline")
 
 
 def _in_task(year: int, previous_deadline: date | None):
-    """Households in year `year`'s task: its own plan, plus last year's plan households neither
-    connected nor cancelled by last year's deadline (carried over, 结转)."""
+    """Households in year `year`'s task: its own plan, plus households of earlier plans neither
+    connected nor cancelled by last year's deadline (carried over, 结转). A household belongs to
+    one year's task at a time: once carried over it has left its own year's task."""
     h = db.heating_household
     if previous_deadline is None:
         return h.c.plan_year == year
     settled = or_(h.c.connected_on <= previous_deadline,
                   and_(h.c.status == "取消", h.c.status_on <= previous_deadline))
-    return or_(h.c.plan_year == year, and_(h.c.plan_year == year - 1, not_(func.coalesce(settled, false()))))
+    return or_(h.c.plan_year == year, and_(h.c.plan_year < year, not_(func.coalesce(settled, false()))))
+
+
+def _task_of(engine: Engine, year: int):
+    return _in_task(year, _connected_deadline(engine, year - 1))
+
+
+def compute_counted_until(engine: Engine, year: int, as_of: date) -> date:
+    """The last day whose facts count for year `year`'s task: `as_of`, but never past the year's
+    connection deadline, when its task closes and what is left carries over to the next year
+    (so a household connected late counts once, in the year that carried it)."""
+    deadline = _connected_deadline(engine, year)
+    return min(as_of, deadline) if deadline else as_of
 
 
 def _cancelled_by(as_of: date):
+    """Cancelled (销户, 核减) with the cancellation approved by `as_of`."""
     h = db.heating_household
     return and_(h.c.status == "取消", h.c.status_on <= as_of)
 
 
+def _milestone_counts(counted_until: date) -> list:
+    """Households of the task reached each milestone by `counted_until` and not cancelled by then,
+    and those cancelled by then."""
+    h = db.heating_household
+    live = not_(func.coalesce(_cancelled_by(counted_until), false()))
+    return [_count_if(_cancelled_by(counted_until)).label("cancelled_households"),
+            *[_count_if(and_(h.c[f"{m.key}_on"] <= counted_until, live)).label(f"{m.key}_households")
+              for m in MILESTONES]]
+
+
 def load_heating_progress(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
     """Per county, the plan targets and how many of the year's task households had reached each
-    milestone by `as_of` (cancelled ones excluded), idle ones, and urban area done."""
+    milestone by `as_of` (never past the task's close, compute_counted_until), cancelled ones
+    (核减, leaving the target: net_target_households), idle ones, and urban area done."""
     h, plan = db.heating_household, db.heating_plan
-    live = not_(func.coalesce(_cancelled_by(as_of), false()))
     idle = and_(h.c.status == "闲置", h.c.status_on <= as_of)
     statement = (select(h.c.county_adcode.label("adcode"),
                         func.count().label("task_households"),
                         _count_if(h.c.plan_year < year).label("carried_households"),
-                        _count_if(_cancelled_by(as_of)).label("cancelled_households"),
                         _count_if(idle).label("idle_households"),
-                        *[_count_if(and_(h.c[f"{m.key}_on"] <= as_of, live)).label(f"{m.key}_households")
-                          for m in MILESTONES])
-                 .where(_in_task(year, _carryover_deadline(engine, year)),
-                        _in_counties(h.c.county_adcode, counties))
+                        *_milestone_counts(compute_counted_until(engine, year, as_of)))
+                 .where(_task_of(engine, year), _in_counties(h.c.county_adcode, counties))
                  .group_by(h.c.county_adcode))
     counted = ["task_households", "carried_households", "cancelled_households", "idle_households",
                *[f"{m.key}_households" for m in MILESTONES]]
@@ -190,8 +220,10 @@ def load_heating_progress(engine: Engine, year: int, as_of: date, counties: Coun
                                          plan.c.carryover_households, plan.c.target_urban_m2)
                           .where(plan.c.year == year, _in_counties(plan.c.county_adcode, counties)),
                           counties, ["target_households", "carryover_households", "target_urban_m2"])
-    return (targets.merge(households.drop(columns="county"), on="adcode")
-            .merge(load_urban_area_done(engine, year, as_of, counties), on="adcode"))
+    frame = (targets.merge(households.drop(columns="county"), on="adcode")
+             .merge(load_urban_area_done(engine, year, as_of, counties), on="adcode"))
+    frame["net_target_households"] = (frame["target_households"] - frame["cancelled_households"]).clip(lower=0)
+    return frame
 
 
 def load_urban_area_done(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
@@ -253,21 +285,17 @@ def load_investment_history(engine: Engine, year: int, counties: Counties = ()) 
 def load_village_progress(engine: Engine, year: int, as_of: date, counties: Counties = (),
                           routes: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per village with households in the year's task: where it is, how many households, how
-    many reached each milestone by `as_of`, idle and cancelled ones."""
+    many reached each milestone (counted as in load_heating_progress), idle and cancelled ones."""
     h, v, t, c = db.heating_household, db.village, db.township, db.county
-    live = not_(func.coalesce(_cancelled_by(as_of), false()))
     statement = (select(v.c.code.label("village_code"), v.c.name.label("village"), t.c.name.label("township"),
                         c.c.name.label("county"), c.c.adcode, v.c.lon, v.c.lat,
                         func.count().label("task_households"),
                         _count_if(h.c.plan_year < year).label("carried_households"),
-                        _count_if(_cancelled_by(as_of)).label("cancelled_households"),
                         _count_if(and_(h.c.status == "闲置", h.c.status_on <= as_of)).label("idle_households"),
-                        *[_count_if(and_(h.c[f"{m.key}_on"] <= as_of, live)).label(f"{m.key}_households")
-                          for m in MILESTONES])
+                        *_milestone_counts(compute_counted_until(engine, year, as_of)))
                  .select_from(h.join(v, v.c.code == h.c.village_code).join(t, t.c.code == v.c.township_code)
                               .join(c, c.c.adcode == h.c.county_adcode))
-                 .where(_in_task(year, _carryover_deadline(engine, year)),
-                        _in_counties(h.c.county_adcode, counties),
+                 .where(_task_of(engine, year), _in_counties(h.c.county_adcode, counties),
                         h.c.route.in_(routes) if routes else true())
                  .group_by(v.c.code, v.c.name, t.c.name, c.c.name, c.c.adcode, c.c.seq, v.c.lon, v.c.lat)
                  .order_by(c.c.seq, t.c.name, v.c.name))
@@ -292,7 +320,7 @@ def load_village_households(engine: Engine, village_code: str, year: int, as_of:
                _known_on(h.c.status_on, as_of).label("status_on"),
                *[_known_on(h.c[f"{m.key}_on"], as_of).label(f"{m.key}_on") for m in MILESTONES]]
     statement = (select(*columns)
-                 .where(h.c.village_code == village_code, _in_task(year, _carryover_deadline(engine, year)),
+                 .where(h.c.village_code == village_code, _task_of(engine, year),
                         h.c.route.in_(routes) if routes else true())
                  .order_by(h.c.code))
     return _frame(engine, statement)
@@ -303,16 +331,17 @@ def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = 
     """Per county and technical route: households in the year's task and those connected by
     `as_of`, and the route's economics summed (yuan) for averaging."""
     h, c = db.heating_household, db.county
-    live = not_(func.coalesce(_cancelled_by(as_of), false()))
+    counted_until = compute_counted_until(engine, year, as_of)
+    live = not_(func.coalesce(_cancelled_by(counted_until), false()))
     statement = (select(c.c.name.label("county"), h.c.county_adcode.label("adcode"), h.c.route,
                         func.count().label("task_households"),
-                        _count_if(and_(h.c.connected_on <= as_of, live)).label("connected_households"),
+                        _count_if(and_(h.c.connected_on <= counted_until, live)).label("connected_households"),
                         func.sum(h.c.equipment_cost_yuan).label("equipment_cost_yuan"),
                         func.sum(h.c.subsidy_yuan).label("subsidy_yuan"),
                         func.sum(h.c.running_cost_yuan).label("running_cost_yuan"),
                         func.sum(h.c.coal_cost_yuan).label("coal_cost_yuan"))
                  .select_from(h.join(c, c.c.adcode == h.c.county_adcode))
-                 .where(_in_task(year, _carryover_deadline(engine, year)), _in_counties(h.c.county_adcode, counties),
+                 .where(_task_of(engine, year), _in_counties(h.c.county_adcode, counties),
                         h.c.route.in_(routes) if routes else true())
                  .group_by(c.c.name, h.c.county_adcode, c.c.seq, h.c.route).order_by(c.c.seq, h.c.route))
     return _frame(engine, statement)
@@ -320,10 +349,47 @@ def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = 
 
 def load_procurement(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
     """Each county's procurement dates for the plan year, as known on `as_of` (empty where a
-    step had not happened by then)."""
+    step had not happened by then), with its target households (0: no task this year)."""
     plan, c = db.heating_plan, db.county
     known = [_known_on(plan.c[f"{p.key}_on"], as_of).label(f"{p.key}_on") for p in PROCUREMENT_STEPS]
-    statement = (select(c.c.name.label("county"), plan.c.county_adcode.label("adcode"), *known)
+    statement = (select(c.c.name.label("county"), plan.c.county_adcode.label("adcode"), plan.c.target_households,
+                        *known)
                  .select_from(plan.join(c, c.c.adcode == plan.c.county_adcode))
                  .where(plan.c.year == year, _in_counties(plan.c.county_adcode, counties)).order_by(c.c.seq))
     return _frame(engine, statement)
+
+
+# ---- published reports ------------------------------------------------------------------------
+
+def load_published_report(engine: Engine, report_on: date) -> dict | None:
+    """The published report in force (not withdrawn) for the date, as a dict of its columns."""
+    r = db.published_report
+    with engine.connect() as conn:
+        row = conn.execute(select(r).where(r.c.report_on == report_on, r.c.status == db.PUBLISHED)).mappings().first()
+    return dict(row) if row else None
+
+
+def load_published_reports(engine: Engine) -> pd.DataFrame:
+    """Every published report, withdrawn ones included, newest date first (no notice text)."""
+    r = db.published_report
+    return _frame(engine, select(*[c for c in r.c if c.name != "notice_text"])
+                  .order_by(r.c.report_on.desc(), r.c.published_at.desc()))
+
+
+def load_published_figures(engine: Engine, report_id: int, program: str | None = None,
+                           key: str | None = None) -> pd.DataFrame:
+    """A published report's frozen figures: program, measure, adcode ('' = city), county,
+    numerator, denominator, target, line, basis, gap_pp, flag, rank, previous_rank."""
+    f = db.published_figure
+    statement = (select(f).where(f.c.report_id == report_id,
+                                 f.c.program == program if program else true(),
+                                 f.c.measure == key if key else true())
+                 .order_by(f.c.program, f.c.measure, f.c.rank, f.c.adcode))
+    return _frame(engine, statement)
+
+
+def load_published_files(engine: Engine, report_id: int, with_content: bool = False) -> pd.DataFrame:
+    """A published report's frozen files: name, mime, sha256 (and content when asked)."""
+    f = db.published_file
+    columns = [f.c.name, f.c.mime, f.c.sha256] + ([f.c.content] if with_content else [])
+    return _frame(engine, select(*columns).where(f.c.report_id == report_id).order_by(f.c.name))

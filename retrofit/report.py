@@ -7,11 +7,12 @@ from datetime import date
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from . import fmt, measures, queries
-from .measures import (MEASURES, Measure, compute_flag, compute_gap_pp, compute_rate, compute_target,
-                       find_measure)
+from . import db, fmt, measures, queries
+from .measures import (MEASURES, Measure, TargetLine, compute_due_share, compute_flag, compute_gap_pp,
+                       compute_rate, compute_target_line, find_measure, read_city_line)
+from .settings import SUBSIDY_DUE_DAYS
 from .rankings import compute_rank_change, rank_values
-from .vocab import HEATING, RENOVATION
+from .vocab import HEATING, RENOVATION, RESIDENT_SOURCE
 
 CITY = "全市"
 SCOPE_TOTAL = "所选县区合计"
@@ -41,18 +42,42 @@ def load_source(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame:
         return queries.load_renovation_progress(engine, *args)
     if measure.source == "heating":
         return queries.load_heating_progress(engine, *args)
-    return queries.load_fund_totals(engine, measure.program, *args)
+    return compute_fund_totals(engine, measure.program, scope)
 
 
-def compute_measure_frame(source: pd.DataFrame, measure: Measure, target: float | None) -> pd.DataFrame:
-    """county, adcode, numerator, denominator, value, target, gap_pp, flag from a source frame
-    (pure: no database)."""
+def compute_target_lines(engine: Engine, measure: Measure, scope: Scope) -> dict[str | None, TargetLine]:
+    """The measure's target line on the as-of date: city-wide under key None, and for each county
+    whose plan sets its own nodes for the step, under its adcode."""
+    deadlines = queries.load_deadlines(engine, measure.program, scope.plan_year)
+    nodes = queries.load_plan_nodes(engine, measure.program, scope.plan_year) if measure.step else None
+    mine = nodes[nodes["step"] == measure.step] if nodes is not None else pd.DataFrame(columns=["county_adcode"])
+
+    def line(rows: pd.DataFrame) -> TargetLine:
+        points = list(zip(rows["due_on"], rows["required_share"])) if len(rows) else []
+        return compute_target_line(measure, deadlines, points, scope.plan_year, scope.as_of)
+
+    lines = {None: line(mine[mine["county_adcode"].isna()])}
+    for adcode, rows in mine[mine["county_adcode"].notna()].groupby("county_adcode"):
+        lines[adcode] = line(rows)
+    return lines
+
+
+def compute_measure_frame(source: pd.DataFrame, measure: Measure, lines: dict[str | None, TargetLine]
+                          ) -> pd.DataFrame:
+    """county, adcode, numerator, denominator, value, target, line (its name), basis (the plan's
+    words), override (county's own nodes), gap_pp, flag from a source frame (pure: no database).
+    Gaps and flags compare the published one-decimal figures."""
     frame = source[["adcode", "county"]].copy()
     frame["numerator"] = source[measure.numerator].astype("int64")
     frame["denominator"] = source[measure.denominator].astype("int64")
     frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
-    frame["target"] = target
-    frame["gap_pp"] = [compute_gap_pp(v, target, measure.higher_is_better) for v in frame["value"]]
+    own = [lines.get(a, lines[None]) for a in frame["adcode"]]
+    frame["target"] = pd.Series([t.share for t in own], index=frame.index, dtype="float64")
+    frame["line"] = [t.name for t in own]
+    frame["basis"] = [t.basis for t in own]
+    frame["override"] = [a in lines for a in frame["adcode"]]
+    frame["gap_pp"] = [compute_gap_pp(n, d, t, measure.higher_is_better)
+                       for n, d, t in zip(frame["numerator"], frame["denominator"], frame["target"])]
     frame["flag"] = [compute_flag(g) for g in frame["gap_pp"]]
     return frame
 
@@ -60,44 +85,87 @@ def compute_measure_frame(source: pd.DataFrame, measure: Measure, target: float 
 def compute_measure_table(engine: Engine, program: str, key: str, scope: Scope) -> pd.DataFrame:
     """One row per county in scope: numerator, denominator, value (share), target, gap, flag."""
     measure = find_measure(program, key)
-    deadlines = queries.load_deadlines(engine, program, scope.plan_year)
-    target = compute_target(measure, deadlines, scope.as_of)
-    return compute_measure_frame(load_source(engine, measure, scope), measure, target)
+    return compute_measure_frame(load_source(engine, measure, scope), measure,
+                                 compute_target_lines(engine, measure, scope))
 
 
 def compute_city_row(table: pd.DataFrame, measure: Measure, label: str = CITY) -> dict:
-    """The city-wide (or scope-wide, `label` 所选县区) figure: sums of numerators and denominators."""
+    """The city-wide (or scope-wide, `label` 所选县区) figure: sums of numerators and denominators,
+    held to the city-wide line."""
     numerator, denominator = int(table["numerator"].sum()), int(table["denominator"].sum())
-    value = compute_rate(numerator, denominator)
-    target = table["target"].iloc[0] if len(table) else None
-    gap = compute_gap_pp(value, None if pd.isna(target) else target, measure.higher_is_better)
-    return dict(county=label, adcode="", numerator=numerator, denominator=denominator, value=value,
-                target=target, gap_pp=gap, flag=compute_flag(gap))
+    line = read_city_line(table)
+    gap = compute_gap_pp(numerator, denominator, line.share, measure.higher_is_better)
+    return dict(county=label, adcode="", numerator=numerator, denominator=denominator,
+                value=compute_rate(numerator, denominator), target=line.share, line=line.name, basis=line.basis,
+                override=False, gap_pp=gap, flag=compute_flag(gap))
 
 
 def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
-                 previous: date | None = None) -> pd.DataFrame:
+                 previous: date | None = None, as_published: bool = True) -> pd.DataFrame:
     """The measure table ranked best first, with `rank` (ties share, 1 2 2 4), `previous_rank`
-    and `rank_change` (+ moved up) against the same measure on the `previous` report date.
-    Ranks compare the published figures (percentages to one decimal, as read out at meetings):
-    two counties that both show 97.1% share a rank. Ranks are always among all the city's
-    counties; a county scope only keeps its rows."""
+    and `rank_change` (+ moved up) against the `previous` report date: the ranks published for
+    that date when a report is in force for it, else recomputed. Ranks compare the published
+    figures (percentages to one decimal, as read out at meetings): two counties that both show
+    97.1% share a rank. Ranks are always among all the city's counties; a county scope only keeps
+    its rows.
+
+    When a report published for the as-of date is in force (and `as_published`), the table is
+    that report's frozen figures: a published 通报 is never recomputed silently. `corrected` marks
+    the rows whose figure differs today, and current_numerator / current_denominator say how."""
     measure = find_measure(program, key)
     shown, scope = scope.counties, Scope(scope.as_of, scope.year)
     table = compute_measure_table(engine, program, key, scope)
     table["rank"] = rank_values(compute_published_values(table), measure.higher_is_better)
-    if previous is not None:
-        before = compute_measure_table(engine, program, key, scope.at(previous))
-        prior = rank_values(compute_published_values(before), measure.higher_is_better)
-        table["previous_rank"] = prior.set_axis(before["adcode"]).reindex(table["adcode"]).to_numpy()
-    else:
-        table["previous_rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table["previous_rank"] = _previous_ranks(engine, measure, scope, previous).reindex(table["adcode"]).to_numpy()
+    frozen = _load_frozen_table(engine, measure, scope) if as_published else None
+    table = _with_current(frozen, table) if frozen is not None else table.assign(
+        corrected=False, current_numerator=table["numerator"], current_denominator=table["denominator"])
     table["rank_change"] = compute_rank_change(table["rank"], table["previous_rank"])
     if shown:
         table = table[table["adcode"].isin(shown)]
     order = table["rank"].astype("float64").fillna(float("inf"))
     return table.assign(_order=order).sort_values(["_order", "adcode"], kind="stable").drop(
         columns="_order").reset_index(drop=True)
+
+
+def _previous_ranks(engine: Engine, measure: Measure, scope: Scope, previous: date | None) -> pd.Series:
+    """Each county's rank on the previous report (by adcode, Int64): as published, else recomputed."""
+    if previous is None:
+        return pd.Series(dtype="Int64")
+    frozen = _load_frozen_table(engine, measure, scope.at(previous))
+    if frozen is not None:
+        return frozen["rank"].set_axis(frozen["adcode"]).astype("Int64")
+    before = compute_measure_table(engine, measure.program, measure.key, scope.at(previous))
+    return rank_values(compute_published_values(before), measure.higher_is_better).set_axis(before["adcode"])
+
+
+def _load_frozen_table(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame | None:
+    """The measure's per-county figures as published for the scope's date, in the measure table's
+    columns (with rank and previous_rank); None when no report for that date and plan year is in force."""
+    published = queries.load_published_report(engine, scope.as_of)
+    if published is None or published["plan_year"] != scope.plan_year:
+        return None
+    figures = queries.load_published_figures(engine, published["id"], measure.program, measure.key)
+    figures = figures[figures["adcode"] != ""].reset_index(drop=True)
+    frame = figures[["adcode", "county", "numerator", "denominator"]].copy()
+    frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
+    frame["target"] = figures["target"].astype("float64")
+    frame["line"], frame["basis"], frame["override"] = figures["line"], figures["basis"], False
+    frame["gap_pp"], frame["flag"] = figures["gap_pp"].astype("float64"), figures["flag"]
+    frame["rank"] = figures["rank"].astype("Int64")
+    frame["previous_rank"] = figures["previous_rank"].astype("Int64")
+    return frame
+
+
+def _with_current(frozen: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """The frozen rows with today's numerator and denominator beside them and `corrected` where
+    they differ."""
+    now = current.set_index("adcode").reindex(frozen["adcode"])
+    frozen = frozen.assign(current_numerator=now["numerator"].to_numpy(),
+                           current_denominator=now["denominator"].to_numpy())
+    frozen["corrected"] = ((frozen["current_numerator"] != frozen["numerator"])
+                           | (frozen["current_denominator"] != frozen["denominator"]))
+    return frozen
 
 
 def compute_published_values(table: pd.DataFrame) -> pd.Series:
@@ -111,7 +179,12 @@ def list_measures(program: str | None = None) -> list[Measure]:
 
 
 def previous_report_date(engine: Engine, as_of: date) -> date | None:
-    """The latest report date strictly before `as_of` (the default comparison)."""
+    """The default comparison for `as_of`: the latest report published before it (the document
+    counties were held to), else the latest report date before it."""
+    published = queries.load_published_reports(engine)
+    earlier = [d for d, s in zip(published["report_on"], published["status"]) if d < as_of and s == db.PUBLISHED]
+    if earlier:
+        return max(earlier)
     earlier = [d for d in queries.load_report_dates(engine) if d < as_of]
     return earlier[-1] if earlier else None
 
@@ -125,20 +198,33 @@ def load_sources(engine: Engine, scope: Scope) -> dict[tuple[str, str], pd.DataF
     return sources
 
 
-def compute_headline(engine: Engine, scope: Scope) -> pd.DataFrame:
+def compute_headline(engine: Engine, scope: Scope, as_published: bool = True) -> pd.DataFrame:
     """Every measure over the whole scope, one row each: program, key, label, unit, numerator,
-    denominator, value, target, gap_pp, flag."""
+    denominator, value, target, line, basis, gap_pp, flag, corrected. For the whole city on a
+    date with a report in force (and `as_published`), the figures are the published ones and
+    `corrected` marks those that differ today."""
     sources = load_sources(engine, scope)
     rows = []
-    for program in (RENOVATION, HEATING):
-        deadlines = queries.load_deadlines(engine, program, scope.plan_year)
-        for measure in list_measures(program):
-            table = compute_measure_frame(sources[program, measure.source], measure,
-                                          compute_target(measure, deadlines, scope.as_of))
-            row = compute_city_row(table, measure)
-            rows.append(dict(program=program, key=measure.key, label=measure.label, unit=measure.unit,
-                             **{k: v for k, v in row.items() if k not in ("county", "adcode")}))
-    return pd.DataFrame(rows)
+    for measure in MEASURES:
+        table = compute_measure_frame(sources[measure.program, measure.source], measure,
+                                      compute_target_lines(engine, measure, scope))
+        row = compute_city_row(table, measure)
+        rows.append(dict(program=measure.program, key=measure.key, label=measure.label, unit=measure.unit,
+                         **{k: v for k, v in row.items() if k not in ("county", "adcode", "override")}))
+    headline = pd.DataFrame(rows).assign(corrected=False)
+    published = queries.load_published_report(engine, scope.as_of) if as_published and not scope.counties else None
+    if published is None or published["plan_year"] != scope.plan_year:
+        return headline
+    city = queries.load_published_figures(engine, published["id"])
+    city = city[city["adcode"] == ""].set_index(["program", "measure"])
+    frozen = city.reindex(list(zip(headline["program"], headline["key"])))
+    changed = ((frozen["numerator"].to_numpy() != headline["numerator"].to_numpy())
+               | (frozen["denominator"].to_numpy() != headline["denominator"].to_numpy()))
+    for column in ("numerator", "denominator", "target", "line", "basis", "gap_pp", "flag"):
+        headline[column] = frozen[column].to_numpy()
+    headline["value"] = [compute_rate(n, d) for n, d in zip(headline["numerator"], headline["denominator"])]
+    headline["corrected"] = changed
+    return headline
 
 
 def compute_totals(engine: Engine, scope: Scope) -> dict[str, int]:
@@ -151,30 +237,59 @@ def compute_totals(engine: Engine, scope: Scope) -> dict[str, int]:
     return totals
 
 
+def compute_fund_balance(engine: Engine, scope: Scope, program: str | None = None,
+                         this_year_only: bool = True) -> pd.DataFrame:
+    """The allocations made by the as-of date (of the plan year, or of every year up to it) with
+    what is disbursed, undisbursed, due and retained (资金留置) on that date
+    (measures.compute_fund_balance)."""
+    as_of = scope.as_of
+    allocations = queries.load_allocations(engine, as_of, program, scope.counties)
+    keep = (allocations["plan_year"] == scope.plan_year) if this_year_only else (
+        allocations["plan_year"] <= scope.plan_year)
+    allocations = allocations[keep].reset_index(drop=True)
+    subsidy_share = {}
+    if program != RENOVATION:
+        subsidy = queries.load_subsidy_due(engine, as_of, SUBSIDY_DUE_DAYS, scope.counties)
+        subsidy_share = {(a, y): (d / s if s else 0.0) for a, y, d, s in zip(
+            subsidy["adcode"], subsidy["plan_year"], subsidy["due_subsidy_yuan"], subsidy["subsidy_yuan"])}
+    allocations["due_share"] = [
+        compute_due_share(p, (as_of - on).days, subsidy_share.get((a, y), 0.0))
+        for p, on, a, y in zip(allocations["program"], allocations["allocated_on"], allocations["adcode"],
+                               allocations["plan_year"])]
+    return measures.compute_fund_balance(allocations, as_of)
+
+
+FUND_COLUMNS = ["allocated_yuan", "disbursed_yuan", "due_yuan", "disbursed_due_yuan", "resident_yuan"]
+
+
+def compute_fund_totals(engine: Engine, program: str, scope: Scope) -> pd.DataFrame:
+    """Per county, the plan year's funds of `program` allocated (已下达), disbursed, due (应拨付) and
+    paid toward what is due by the as-of date, residents' contributions among them, and (for
+    renovation) the batch's planned investment (yuan)."""
+    balance = compute_fund_balance(engine, scope, program)
+    balance["resident_yuan"] = balance["allocated_yuan"].where(balance["source"] == RESIDENT_SOURCE, 0)
+    sums = balance.groupby("adcode")[FUND_COLUMNS].sum().reset_index()
+    frame = queries.load_counties(engine, scope.counties)[["adcode", "county"]].merge(sums, on="adcode", how="left")
+    frame[FUND_COLUMNS] = frame[FUND_COLUMNS].fillna(0).astype("int64")
+    planned = (queries.load_renovation_progress(engine, scope.plan_year, scope.as_of, scope.counties)
+               [["adcode", "planned_investment_yuan"]] if program == RENOVATION
+               else frame[["adcode"]].assign(planned_investment_yuan=0))
+    return frame.merge(planned, on="adcode", how="left")
+
+
 def compute_retained_funds(engine: Engine, scope: Scope, program: str | None = None,
                            flagged_only: bool = False) -> pd.DataFrame:
     """Allocations (any plan year up to the scope's) with money not yet disbursed on the as-of
-    date, oldest first, with age and the retention flag; only 资金留置 when `flagged_only`."""
-    allocations = queries.load_allocations(engine, scope.as_of, program, scope.counties)
-    allocations = allocations[allocations["plan_year"] <= scope.plan_year]
-    retained = measures.compute_retained_funds(allocations, scope.as_of)
-    if flagged_only:
-        retained = retained[retained["flagged"]]
+    date, oldest first, with age and the retained part (资金留置); only those with money retained
+    when `flagged_only`."""
+    balance = compute_fund_balance(engine, scope, program, this_year_only=False)
+    retained = balance[balance["flagged"] if flagged_only else balance["undisbursed_yuan"] > 0]
     return retained.sort_values(["allocated_on", "county"], kind="stable").reset_index(drop=True)
 
 
-def compute_fund_balance(engine: Engine, scope: Scope, program: str) -> pd.DataFrame:
-    """The plan year's allocations of `program` with what is disbursed, undisbursed and
-    retained (资金留置) on the as-of date."""
-    allocations = queries.load_allocations(engine, scope.as_of, program, scope.counties)
-    allocations = allocations[allocations["plan_year"] == scope.plan_year]
-    return measures.compute_fund_balance(allocations, scope.as_of)
-
-
 def compute_target_share(engine: Engine, program: str, key: str, scope: Scope) -> float | None:
-    """The share a measure should have reached on the as-of date (its time line or target)."""
-    deadlines = queries.load_deadlines(engine, program, scope.plan_year)
-    return compute_target(find_measure(program, key), deadlines, scope.as_of)
+    """The share a measure should have reached city-wide on the as-of date (its line or target)."""
+    return compute_target_lines(engine, find_measure(program, key), scope)[None].share
 
 
 def compute_supervision(engine: Engine, scope: Scope, open_only: bool = False) -> pd.DataFrame:
@@ -209,7 +324,7 @@ def compute_laggards(engine: Engine, scope: Scope) -> pd.DataFrame:
             table = compute_measure_table(engine, program, key, scope)
             for _, row in table[table["flag"] == measures.RED].iterrows():
                 reason = fmt.format_lag_reason(measure.label, row["numerator"], row["denominator"], row["target"],
-                                               row["gap_pp"], time_line=measure.deadline is not None)
+                                               row["gap_pp"], row["line"])
                 rows.append(dict(row.drop("flag"), program=program, key=key, label=measure.label, reason=reason))
     columns = ["county", "adcode", "program", "key", "label", "numerator", "denominator", "value", "target",
                "gap_pp", "reason"]

@@ -274,12 +274,12 @@ class Tile:
 
 
 def describe_gap(gap_pp) -> str:
-    """'落后9.4个百分点' behind the line, '超前1.9个百分点' ahead, '达到进度线' on it."""
+    """'落后9.4个百分点' behind the line, '超前1.9个百分点' ahead, '达到目标线' on it (the line or the fixed target)."""
     if gap_pp is None or pd.isna(gap_pp):
         return ""
     size = fmt.format_pp(abs(gap_pp)).lstrip("+")
     if size.startswith("0.0"):
-        return "达到进度线"
+        return "达到目标线"
     return f"落后{size}" if gap_pp < 0 else f"超前{size}"
 
 
@@ -292,8 +292,7 @@ def build_tiles(headline: pd.DataFrame) -> dict[str, list[Tile]]:
         for key in keys:
             row, measure = rows.loc[(program, key)], find_measure(program, key)
             target = row["target"]
-            line = "" if target is None or pd.isna(target) else (
-                f"{'进度线' if measure.deadline else '目标'}{fmt.format_percent(target)}")
+            line = "" if target is None or pd.isna(target) else fmt.format_target(row["line"], target)
             tiles[program].append(Tile(
                 program=program, key=key, label=measure.label,
                 value=fmt.format_percent_of(row["numerator"], row["denominator"]),
@@ -426,6 +425,12 @@ def fit_font_u(text: str, largest_u: float, width_u: float = TILE_TEXT_U) -> flo
 
 
 VALUE_U, RATIO_U = 7.4, 2.3   # the big number and the done / planned line, at most
+LABEL_U, LINE_U, TOP_GAP_U = 2.5, 1.6, 0.8  # a tile's top row: its label, the line beside it, the gap
+
+
+def fit_line_u(label: str, line: str) -> float:
+    """The font size of a tile's target line ('节点进度线91.8%'), in the room its label leaves."""
+    return fit_font_u(line, LINE_U, TILE_TEXT_U - estimate_em(label) * LABEL_U - TOP_GAP_U)
 
 
 def render_tiles_html(tiles: dict[str, list[Tile]], place: str) -> str:
@@ -439,7 +444,8 @@ def render_tiles_html(tiles: dict[str, list[Tile]], place: str) -> str:
             cells.append(
                 f'<div class="tile" data-key="{_e(program)}.{_e(tile.key)}" style="--flag:{colour}">'
                 f'<div class="top"><span class="label">{_e(tile.label)}</span>'
-                f'<span class="line">{_e(tile.line)}</span></div>'
+                f'<span class="line" style="font-size:calc({fit_line_u(tile.label, tile.line)} * var(--u))">'
+                f'{_e(tile.line)}</span></div>'
                 f'<div class="value" style="font-size:calc({fit_font_u(tile.value, VALUE_U)} * var(--u))">'
                 f'{_e(tile.value)}</div>'
                 f'<div class="ratio" style="font-size:calc({fit_font_u(ratio, RATIO_U)} * var(--u))">{_e(ratio)}</div>'

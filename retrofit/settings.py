@@ -33,12 +33,24 @@ FLAG_THRESHOLDS = FlagThresholds()
 # Resident contributions are expected to reach at least a fifth of a batch's funds (the seed
 # complains the share stays below 20%).
 RESIDENT_SHARE_TARGET = 0.20
+# Residents' contributions are raised before works start and must be in by the end of July of the
+# batch year; before then the share is shown but not judged (a policy choice: change it here).
+RESIDENT_SHARE_DUE = (7, 31)
 # The widely cited target for rural heating (DOMAIN.md): about 10,000 yuan initial investment and
 # about 1,000 yuan running cost per household and heating season.
 INVEST_REFERENCE_YUAN = 10_000
 RUNNING_REFERENCE_YUAN = 1_000
 # Allocated funds still not disbursed after this many days count as retained (资金留置).
 RETENTION_AGE_DAYS = 90
+# When money falls due (资金拨付率 is paid ÷ due, 资金留置 only ever counts due money):
+# renovation funds are due in full this many days after allocation (central funds must be broken
+# down to projects within 30 days of receipt); a heating subsidy this many days after its
+# household is connected (paid after connection and checking, usually within a month).
+RENOVATION_FUNDS_DUE_DAYS = 30
+SUBSIDY_DUE_DAYS = 30
+# A heating allocation's due part is its share of the subsidies due, and counties split each
+# allocation over households to the yuan: balances below this are that rounding, not retention.
+RETENTION_TOLERANCE_YUAN = 100
 
 # One meaning per colour, everywhere: flags, charts, tables, exports, the big screen.
 FLAG_COLOURS = {"red": "#d0312d", "yellow": "#e8a317", "green": "#2e8b57", "none": "#9aa0a6"}

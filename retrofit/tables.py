@@ -22,21 +22,34 @@ def _yuan(values: pd.Series) -> pd.Series:
     return values.map(fmt.round_half_up)
 
 
-def describe_gap(gap_pp, target) -> str:
-    """'+1.9个百分点(目标线88.8%)', '持平(目标线100.0%)'; '' without a target."""
+def describe_gap(gap_pp, target, line: str = "目标线") -> str:
+    """'+1.9个百分点(节点进度线88.8%)', '持平(目标100.0%)'; '' without a target."""
     if gap_pp is None or pd.isna(gap_pp) or target is None or pd.isna(target):
         return ""
     gap = "持平" if fmt.format_pp(gap_pp) == "0.0个百分点" else fmt.format_pp(gap_pp)
-    return f"{gap}(目标线{fmt.format_percent(target)})"
+    return f"{gap}({fmt.format_target(line, target)})"
 
 
-def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "") -> pd.DataFrame:
-    """名次, 县区, the measure, 完成/计划 (with `unit`), 目标线, 差距, 标识, 较上期."""
+def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "", done: str = "完成",
+                        base: str = "计划/基数") -> pd.DataFrame:
+    """名次, 县区, the measure, `done` and `base` (its numerator and denominator, with `unit`),
+    目标线, 差距, 标识, 较上期; and 发布后修正 (today's figure) when a published figure has changed."""
+    table = _ranking_columns(ranking, label, unit, done, base)
+    if "corrected" in ranking and ranking["corrected"].any():
+        table[CORRECTED_COLUMN] = [f"现为{fmt.format_percent_of(n, d)}" if c else "" for c, n, d in zip(
+            ranking["corrected"], ranking["current_numerator"], ranking["current_denominator"])]
+    return table
+
+
+CORRECTED_COLUMN = "发布后修正"
+
+
+def _ranking_columns(ranking: pd.DataFrame, label: str, unit: str, done: str, base: str) -> pd.DataFrame:
     return pd.DataFrame({
         "名次": ranking["rank"].map(fmt.format_int), "县区": ranking["county"],
         label: [fmt.format_percent_of(n, d) for n, d in zip(ranking["numerator"], ranking["denominator"])],
-        "完成": [fmt.format_count(n, unit) for n in ranking["numerator"]],
-        "计划/基数": [fmt.format_count(d, unit) for d in ranking["denominator"]],
+        done: [fmt.format_count(n, unit) for n in ranking["numerator"]],
+        base: [fmt.format_count(d, unit) for d in ranking["denominator"]],
         "目标线": ranking["target"].map(fmt.format_percent), "差距": ranking["gap_pp"].map(fmt.format_pp),
         FLAG_COLUMN: ranking["flag"].map(FLAG_LABELS_SHORT), "较上期": ranking["rank_change"].map(fmt.format_rank_change),
     })
@@ -65,8 +78,10 @@ def build_retained_table(retained: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "县区": retained["county"], "工作": retained["program"].map(PROGRAMS), "年度": retained["plan_year"],
         "资金来源": retained["source"], "下达日期": retained["allocated_on"],
-        "下达(万元)": _wan(retained["allocated_yuan"]), "已拨付(万元)": _wan(retained["disbursed_yuan"]),
-        "未拨付(万元)": _wan(retained["retained_yuan"]), "已下达天数": retained["age_days"],
+        "已下达(万元)": _wan(retained["allocated_yuan"]), "已拨付(万元)": _wan(retained["disbursed_yuan"]),
+        "未拨付(万元)": _wan(retained["undisbursed_yuan"]), "其中应拨付(万元)": _wan(retained["due_yuan"]
+                                                                              - retained["disbursed_due_yuan"]),
+        "资金留置(万元)": _wan(retained["retained_yuan"]), "已下达天数": retained["age_days"],
         "账龄": retained["age_band"], FLAG_COLUMN: retained["flagged"].map({True: "红", False: ""}),
     })
 
@@ -138,12 +153,12 @@ def build_village_table(villages: pd.DataFrame, target: float | None = None, que
     })
     for m in MILESTONES:
         table[m.label] = villages[f"{m.key}_households"]
-    table["完成率(%)"] = [fmt.percent_value(c, t) for c, t in zip(villages["connected_households"],
-                                                                 villages["task_households"])]
+    net = villages["task_households"] - villages["cancelled_households"]  # cancellations leave the task
+    table["完成率(%)"] = [fmt.percent_value(c, t) for c, t in zip(villages["connected_households"], net)]
     table["闲置"] = villages["idle_households"]
-    table["取消"] = villages["cancelled_households"]
-    table[FLAG_COLUMN] = [FLAG_LABELS_SHORT[compute_flag(compute_gap_pp(c / t if t else None, target))]
-                          for c, t in zip(villages["connected_households"], villages["task_households"])]
+    table["核减(销户)"] = villages["cancelled_households"]
+    table[FLAG_COLUMN] = [FLAG_LABELS_SHORT[compute_flag(compute_gap_pp(c, t, target))]
+                          for c, t in zip(villages["connected_households"], net)]
     return table.reset_index(drop=True)
 
 
@@ -183,4 +198,24 @@ def build_economics_table(economics: pd.DataFrame, invest_reference: int, runnin
         "原燃煤费用(元/季)": _yuan(economics["coal_cost"]), "每季节省(元)": _yuan(economics["saving"]),
         f"初始投资≤{invest_reference:,}元": (economics["equipment_cost"] <= invest_reference).map({True: "是", False: "否"}),
         f"运行费用≤{running_reference:,}元": (economics["running_cost"] <= running_reference).map({True: "是", False: "否"}),
+    })
+
+
+def build_published_table(reports: pd.DataFrame) -> pd.DataFrame:
+    """发布记录: one row per published report, withdrawn ones with who withdrew them and why."""
+    when = lambda values: [v.strftime("%Y-%m-%d %H:%M") if not pd.isna(v) else "" for v in values]  # noqa: E731
+    return pd.DataFrame({
+        "编号": reports["id"], "数据截至": reports["report_on"], "对比上期": reports["previous_on"],
+        "发布时间": when(reports["published_at"]), "发布人": reports["published_by"], "状态": reports["status"],
+        "撤回时间": when(reports["withdrawn_at"]), "撤回人": reports["withdrawn_by"].fillna(""),
+        "撤回理由": reports["withdraw_reason"].fillna(""),
+    })
+
+
+def build_corrections_table(corrections: pd.DataFrame) -> pd.DataFrame:
+    """更正记录: per published date, county and measure, the figure as published and as it reads today."""
+    return pd.DataFrame({
+        "通报日期": corrections["report_on"], "工作": corrections["program"], "指标": corrections["measure"],
+        "县区": corrections["county"], "发布时": corrections["published"], "现在": corrections["current"],
+        "发布时(%)": corrections["published_value"], "现在(%)": corrections["current_value"],
     })

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 
-from . import db, demo, exports, fmt, queries, report
+from . import db, demo, exports, fmt, publish, queries, report
 from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
@@ -112,8 +112,11 @@ def render_filters() -> Filters:
                             else len(years) - 1, key="year", bind="query-params", placeholder="选择年度")
         as_of = st.date_input("数据截至", value=data_date, min_value=date(FIRST_YEAR, 1, 1), max_value=data_date,
                               key="as_of", bind="query-params", format="YYYY-MM-DD")
-        earlier = [d.isoformat() for d in reversed(reports) if d < as_of]
-        previous = st.selectbox("对比上期(调度日期)", earlier, index=0 if earlier else None, key="previous",
+        default = cached(report.previous_report_date, as_of)
+        earlier = sorted({d.isoformat() for d in reports if d < as_of} | ({default.isoformat()} if default else set()),
+                         reverse=True)
+        previous = st.selectbox("对比上期(调度日期)", earlier, index=earlier.index(default.isoformat()) if default else None,
+                                key="previous", help="默认对比此前最近一次已发布的通报;尚无发布时对比最近一次调度",
                                 bind="query-params", placeholder="无")
         stages = st.multiselect("改造阶段(小区)", [NO_STAGE, *STAGE_STANDING], key="stage", bind="query-params",
                                 placeholder="全部阶段", select_all=False,
@@ -191,6 +194,9 @@ def render_header(title: str) -> None:
         if f.scope.as_of.year < f.scope.plan_year:
             st.warning(f"数据截至日期早于{f.scope.plan_year}年度计划期,该年度各项进度尚未开始;"
                        f"查看往年情况请同时调整侧栏“年度”。")
+        published = cached(publish.describe_publication, f.scope.as_of)
+        if published:
+            st.info(published, icon=":material/verified:")
     with right:
         # A new browser tab (a fresh session) for the wall: the current filters travel in the link,
         # and no sidebar widget of this session can take them back off the URL.

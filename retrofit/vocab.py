@@ -45,6 +45,16 @@ PROCUREMENT_STEPS = (
     Step("delivering", "供货安装"),
 )
 
+# Steps a plan sets node requirements for (plan_node.step), by program: the stages a batch is
+# judged on and every heating milestone. Keys are the stage / milestone keys above.
+NODE_STEPS_BY_PROGRAM = {RENOVATION: ("start", "finish", "accept"),
+                         HEATING: (*(m.key for m in MILESTONES), "urban")}
+NODE_STEPS = tuple(dict.fromkeys(k for keys in NODE_STEPS_BY_PROGRAM.values() for k in keys))
+# How the plan words a step being done: "6月底前全部开工", "10月15日前完成户内改造50%".
+STEP_DONE_WORDS = {"start": "开工", "finish": "完工", "accept": "竣工验收", "confirmed": "确村到户",
+                   "tendered": "完成设备招标", "installed": "完成户内改造", "connected": "通气通电",
+                   "urban": "完成城区清洁取暖工程"}
+
 RENOVATION_TYPES = ("基础完善型", "环境美化型", "功能提升型", "整合提升型")
 CONTENT_ITEMS = {
     "基础类": ("供水", "排水", "供电", "通信", "道路", "供气", "消防", "安防", "垃圾分类"),

@@ -88,3 +88,10 @@ def add_allocation(engine, county: str, amount: int, allocated_on: date, source:
             conn.execute(db.fund_disbursement.insert().values(allocation_id=allocation_id, amount_yuan=value,
                                                               paid_on=paid_on))
     return allocation_id
+
+
+def add_nodes(engine, program: str, step: str, nodes, year: int = 2026, county: str | None = None) -> None:
+    """The plan's node requirements for one step: `nodes` are (due_on, required_share) pairs."""
+    with engine.begin() as conn:
+        conn.execute(db.plan_node.insert(), [dict(program=program, plan_year=year, step=step, county_adcode=county,
+                                                  due_on=day, required_share=share) for day, share in nodes])

@@ -98,3 +98,24 @@ def assert_refused_unchanged(engine, result: validate.CheckResult) -> None:
     with pytest.raises(commit.ImportRefused):
         commit.build_preview(engine, result)
     assert commit.compute_store_checksum(engine) == before
+
+
+PROJECT_HEADERS = ["项目编码", "县(市、区)", "计划批次", "街道", "小区名称", "经度", "纬度", "建成年份", "楼栋数(栋)",
+                   "户数(户)", "建筑面积(㎡)", "物业类型", "改造类型", "基础类改造内容", "示范样板", "加装电梯(部)",
+                   "计划投资(万元)", "储备实际日期", "前期手续实际日期", "招投标实际日期", "开工实际日期", "完工实际日期",
+                   "竣工验收实际日期", "开工计划日期"]
+
+
+def project(code: str, **changes) -> dict:
+    row = {"项目编码": code, "县(市、区)": "北县", "计划批次": 2026, "街道": "城关街道", "小区名称": f"{code}小区",
+           "经度": 107.0, "纬度": 34.0, "建成年份": 1992, "楼栋数(栋)": 6, "户数(户)": 180, "建筑面积(㎡)": 12600,
+           "物业类型": "无物业", "改造类型": "基础完善型", "基础类改造内容": "供水、排水", "示范样板": "否",
+           "加装电梯(部)": None, "计划投资(万元)": 523.45, "储备实际日期": date(2025, 9, 1),
+           "前期手续实际日期": date(2026, 2, 1), "招投标实际日期": date(2026, 3, 10), "开工实际日期": date(2026, 4, 1),
+           "完工实际日期": None, "竣工验收实际日期": None, "开工计划日期": date(2026, 3, 31)}
+    row.update(changes)
+    return row
+
+
+def build_projects(rows: list[dict], headers: list[str] | None = None) -> bytes:
+    return build_xlsx(rows, headers or PROJECT_HEADERS, sheet="小区台账", title="北县 2026年度 小区台账")

@@ -19,6 +19,8 @@ from retrofit.demo import DEMO_DATA_DATE  # noqa: E402
 from retrofit.intake import templates, validate  # noqa: E402
 from retrofit.settings import DEMO_SEED  # noqa: E402
 
+# Connections inside the 2026 task, which closes at the 11-15 connection deadline.
+CONNECTED_ON = date(2026, 11, 14)
 OUT = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
@@ -37,14 +39,15 @@ def _columns(sheet, header_row: int = 3) -> dict[str, int]:
 
 
 def heating_good(engine) -> bytes:
-    """麟游县's ledger: every installed household connected on the data date, two new households."""
+    """麟游县's ledger: every household installed by 11-14 connected that day, two new households."""
     book = _book(templates.build_template(engine, "heating", "麟游县", 2026))
     sheet = book["一户一档"]
     col = _columns(sheet)
     last = max(r for r in range(4, sheet.max_row + 1) if sheet.cell(r, 1).value)
     for r in range(4, last + 1):
-        if sheet.cell(r, col["户内改造日期"]).value and sheet.cell(r, col["通气通电日期"]).value is None:
-            sheet.cell(r, col["通气通电日期"]).value = DEMO_DATA_DATE
+        installed = sheet.cell(r, col["户内改造日期"]).value
+        if installed and installed.date() <= CONNECTED_ON and sheet.cell(r, col["通气通电日期"]).value is None:
+            sheet.cell(r, col["通气通电日期"]).value = CONNECTED_ON
     template_row = [sheet.cell(4, c).value for c in range(1, sheet.max_column + 1)]
     for n, phone in enumerate(("13891234567", "15909171234"), 1):
         row = list(template_row)

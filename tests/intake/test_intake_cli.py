@@ -1,14 +1,17 @@
 """`python -m retrofit template | import [--dry-run] | imports | undo | city init`, in Chinese,
 against a private copy of the demo store."""
-import io
+import re
 import shutil
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
-from retrofit import cli, db
+from retrofit import cli, db, report
 from retrofit.demo import DEMO_DATA_DATE
-from retrofit.intake import commit
+from retrofit.intake import commit, validate
+
+CONNECTED_ON = date(2026, 11, 14)  # inside the 2026 task, which closes at the 11-15 connection deadline
 
 
 @pytest.fixture
@@ -25,9 +28,9 @@ def _fill_one_connection(path) -> None:
     sheet = book["一户一档"]
     headers = [c.value for c in sheet[3]]
     installed, connected = headers.index("户内改造日期") + 1, headers.index("通气通电日期") + 1
-    row = next(r for r in range(4, sheet.max_row + 1)
-               if sheet.cell(r, installed).value and sheet.cell(r, connected).value is None)
-    sheet.cell(row, connected).value = DEMO_DATA_DATE
+    row = next(r for r in range(4, sheet.max_row + 1) if sheet.cell(r, connected).value is None
+               and sheet.cell(r, installed).value and sheet.cell(r, installed).value.date() <= CONNECTED_ON)
+    sheet.cell(row, connected).value = CONNECTED_ON
     book.save(path)
 
 
@@ -38,10 +41,15 @@ def test_template_dry_run_import_and_undo_from_the_command_line(store_url, tmp_p
     _fill_one_connection(out)
     engine = db.make_engine(store_url)
     before = commit.compute_store_checksum(engine)
+    rows = len(validate.check_file(engine, out.read_bytes(), out.name).sheets[0].frame)
+    done = report.compute_headline(engine, report.Scope(DEMO_DATA_DATE, 2026, ("610327",))).set_index("key").loc[
+        "completion_rate"]
     assert cli.main(["import", str(out), "--dry-run"]) == 0
     printed = capsys.readouterr().out
-    assert "新增 0 行,修改 1 行,未变 1,194 行" in printed and "通气通电日期" in printed and "(预览,未写入)" in printed
-    assert "完成率              73.0%(901/1,235)            73.0%(902/1,235)" in printed
+    assert f"新增 0 行,修改 1 行,未变 {rows - 1:,} 行" in printed and "通气通电日期" in printed
+    assert "(预览,未写入)" in printed
+    was, will = (f"({n:,}/{int(done['denominator']):,})" for n in (int(done["numerator"]), int(done["numerator"]) + 1))
+    assert re.search(r"\n完成率 +[\d.]+%" + re.escape(was) + r" +[\d.]+%" + re.escape(will), printed), printed
     assert commit.compute_store_checksum(engine) == before
     assert cli.main(["import", str(out), "--who", "陇县住建局"]) == 0
     assert "已导入,导入记录编号 1" in capsys.readouterr().out

@@ -15,6 +15,7 @@ from retrofit.intake import commit, templates, validate
 from retrofit.intake.sheets import LISTS_SHEET, META_SHEET, TEMPLATE_VERSION
 
 LONGXIAN = "610327"
+CONNECTED_ON = date(2026, 11, 14)  # inside the 2026 task, which closes at the 11-15 connection deadline
 
 
 @pytest.fixture
@@ -77,8 +78,9 @@ def test_round_trip_filled_template_gives_the_measures_the_store_computes(demo_c
     installed, connected = headers.index("户内改造日期") + 1, headers.index("通气通电日期") + 1
     filled = 0
     for r in range(4, sheet.max_row + 1):
-        if sheet.cell(r, installed).value and sheet.cell(r, connected).value is None and filled < 60:
-            sheet.cell(r, connected).value = DEMO_DATA_DATE
+        fitting = sheet.cell(r, installed).value and sheet.cell(r, installed).value.date() <= CONNECTED_ON
+        if fitting and sheet.cell(r, connected).value is None and filled < 60:
+            sheet.cell(r, connected).value = CONNECTED_ON
             filled += 1
     out = io.BytesIO()
     book.save(out)
@@ -94,7 +96,7 @@ def test_round_trip_filled_template_gives_the_measures_the_store_computes(demo_c
     shown = preview.effect.set_index("指标").loc["完成率", "导入后"]
     assert shown == f"{report.fmt.format_percent_of(done['numerator'], done['denominator'])}" \
                     f"({int(done['numerator']):,}/{int(done['denominator']):,})"
-    assert preview.changes["新值"].unique().tolist() == [DEMO_DATA_DATE.isoformat()]
+    assert preview.changes["新值"].unique().tolist() == [CONNECTED_ON.isoformat()]
 
 
 def test_template_dates_are_excel_dates(demo_engine):

@@ -148,14 +148,19 @@ def test_cli_rank_json_recomputes_by_hand_in_sql(demo_url, tmp_path):
     engine = db.make_engine(demo_url)
     with engine.connect() as conn:
         for row in ranking:
-            # Households of the 2026 plan, plus 2025's not connected by 15 Nov 2025 nor cancelled by then.
+            # Households of the 2026 task: the 2026 plan, plus earlier plans' not connected by 15 Nov 2025
+            # nor cancelled by then; counted up to the task's close on 15 Nov 2026 (later ones carry over).
+            task = ("county_adcode = ? AND (plan_year = 2026 OR (plan_year < 2026 AND (connected_on IS NULL OR"
+                    " connected_on > '2025-11-15') AND NOT (status = '取消' AND status_on <= '2025-11-15')))")
+            cancelled_by_close = "status = '取消' AND status_on <= '2026-11-15'"
             connected = conn.exec_driver_sql(
-                "SELECT COUNT(*) FROM heating_household WHERE county_adcode = ? AND connected_on <= '2026-11-20'"
-                " AND NOT (status = '取消' AND status_on <= '2026-11-20')"
-                " AND (plan_year = 2026 OR (plan_year = 2025 AND (connected_on IS NULL OR connected_on > '2025-11-15')"
-                " AND NOT (status = '取消' AND status_on <= '2025-11-15')))", (row["adcode"],)).scalar()
+                f"SELECT COUNT(*) FROM heating_household WHERE {task} AND connected_on <= '2026-11-15'"
+                f" AND NOT ({cancelled_by_close})", (row["adcode"],)).scalar()
+            cancelled = conn.exec_driver_sql(
+                f"SELECT COUNT(*) FROM heating_household WHERE {task} AND {cancelled_by_close}", (row["adcode"],)
+            ).scalar()
             target = conn.exec_driver_sql("SELECT target_households FROM heating_plan WHERE county_adcode = ?"
                                           " AND year = 2026", (row["adcode"],)).scalar()
-            assert (row["numerator"], row["denominator"]) == (connected, target)
-            assert row["value"] == connected / target
+            assert (row["numerator"], row["denominator"]) == (connected, target - cancelled)
+            assert row["value"] == connected / (target - cancelled)
     assert [r["rank"] for r in ranking] == sorted(r["rank"] for r in ranking)

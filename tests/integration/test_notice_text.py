@@ -9,7 +9,7 @@ from builders import NORTH, SOUTH, add_allocation, add_household, add_plan, add_
 from retrofit import fmt, notice, queries, report
 from retrofit.cli import main
 from retrofit.measures import MEASURES, find_measure
-from retrofit.settings import FLAG_THRESHOLDS, RETENTION_AGE_DAYS
+from retrofit.settings import FLAG_THRESHOLDS, RENOVATION_FUNDS_DUE_DAYS, RETENTION_AGE_DAYS, SUBSIDY_DUE_DAYS
 
 AS_OF, PREVIOUS = date(2026, 11, 20), date(2026, 11, 13)
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -44,7 +44,7 @@ def test_every_number_in_the_notice_is_a_figure_the_report_shows(demo_engine, de
             row = row if isinstance(row, dict) else row._asdict()
             shown += [fmt.format_percent_of(row["numerator"], row["denominator"]), fmt.format_percent(row["target"]),
                       fmt.format_count(row["numerator"], measure.unit), fmt.format_count(row["denominator"], measure.unit)]
-            shown += [str(row.get("rank")), str(row.get("previous_rank"))]
+            shown += [str(row.get("rank")), str(row.get("previous_rank")), row["basis"]]
     shown += [fmt.format_households(v) for v in report.compute_totals(demo_engine, scope).values()]
     retained = report.compute_retained_funds(demo_engine, scope)
     flagged = retained[retained["flagged"]]
@@ -52,7 +52,9 @@ def test_every_number_in_the_notice_is_a_figure_the_report_shows(demo_engine, de
     shown += [fmt.format_yuan(flagged["retained_yuan"].sum()), str(RETENTION_AGE_DAYS), f"{FLAG_THRESHOLDS.red_gap_pp:g}"]
     items = report.compute_supervision(demo_engine, scope)
     shown += [str(len(items))] + [str(n) for n in items["status"].value_counts()] + [str(d) for d in items["days_overdue"]]
-    shown += [fmt.format_date(AS_OF), fmt.format_date(PREVIOUS), str(scope.plan_year), str(scope.plan_year - 1)]
+    shown += [fmt.format_date(AS_OF), fmt.format_date(PREVIOUS), str(scope.plan_year), str(scope.plan_year - 1),
+              fmt.format_date(queries.compute_counted_until(demo_engine, scope.plan_year, AS_OF)),
+              str(RENOVATION_FUNDS_DUE_DAYS), str(SUBSIDY_DUE_DAYS)]
     allowed = {n for text in shown for n in numbers(text)}
     found = numbers(demo_notice.text)
     assert len(found) > 100
@@ -62,12 +64,14 @@ def test_every_number_in_the_notice_is_a_figure_the_report_shows(demo_engine, de
 def test_city_wide_heating_sentence_matches_the_measures_output(demo_engine, demo_notice):
     headline = report.compute_headline(demo_engine, report.Scope(AS_OF)).set_index(["program", "key"])
     done = headline.loc[("heating", "completion_rate")]
-    carried = report.compute_totals(demo_engine, report.Scope(AS_OF))["heating.carryover_households"]
+    totals = report.compute_totals(demo_engine, report.Scope(AS_OF))
     text = paragraph(demo_notice, "计划完成农村清洁取暖改造")
-    match = re.search(r"计划完成农村清洁取暖改造(\S+?户)\(含上年结转(\S+?户)\),截至\S+?实际完成\(通气通电\)(\S+?户),"
-                      r"完成率(\d+\.\d%)", text)
-    assert match.groups() == (fmt.format_households(done["denominator"]), fmt.format_households(carried),
-                              fmt.format_households(done["numerator"]),
+    match = re.search(r"计划完成农村清洁取暖改造(\S+?户)\(含上年结转(\S+?户)\),经批准核减\(销户\)(\S+?户)、核减后任务"
+                      r"(\S+?户),截至\S+?实际完成\(通气通电\)(\S+?户)\([^)]*\),完成率(\d+\.\d%)", text)
+    assert match.groups() == (fmt.format_households(totals["heating.target_households"]),
+                              fmt.format_households(totals["heating.carryover_households"]),
+                              fmt.format_households(totals["heating.cancelled_households"]),
+                              fmt.format_households(done["denominator"]), fmt.format_households(done["numerator"]),
                               fmt.format_percent_of(done["numerator"], done["denominator"]))
 
 
@@ -99,7 +103,7 @@ def test_counties_behind_the_line_carry_the_rates_of_the_ranking(demo_engine, de
                 (f"{measure.label}低于", f"各县区{measure.label}")))
             named = re.findall(r"([^,:、()]+?)\((\d+\.\d%)\)", sentence.split("的县区有")[-1].split("均低于")[-1])
             named = [(c, v) for c, v in named if c in rates]
-            assert named and all(rates[c] == v for c, v in named), (sentence, named)
+            assert (named or "均已达到" in sentence) and all(rates[c] == v for c, v in named), (sentence, named)
             red = set(table.loc[table["flag"] == "red", "county"])
             assert red <= set(re.findall("|".join(rates), sentence.split("其中")[-1])) or not red
 
@@ -120,10 +124,10 @@ def test_retained_funds_are_those_of_the_report_by_county(demo_engine, demo_noti
     expected = {(c, y, "清洁取暖" if p == "heating" else "老旧小区改造"): fmt.format_yuan(v)
                 for (c, p, y), v in flagged.groupby(["county", "program", "plan_year"])["retained_yuan"].sum().items()}
     text = paragraph(demo_notice, "形成资金留置")
-    items = re.findall(r"([^:、]+?)(\d{4})年度(老旧小区改造|清洁取暖)资金([\d,.]+(?:亿元|万元|元))", text.split("仍未拨付):")[1])
+    items = re.findall(r"([^:、]+?)(\d{4})年度(老旧小区改造|清洁取暖)资金([\d,.]+(?:亿元|万元|元))", text.split("):")[1])
     found = {(c, int(y), p): v for c, y, p, v in items}
     assert found == expected
-    assert f"仍有{fmt.format_yuan(flagged['retained_yuan'].sum())}未拨付" in text
+    assert f"有{fmt.format_yuan(flagged['retained_yuan'].sum())}已到拨付时限仍未拨付" in text
     assert "金台区2025年度老旧小区改造资金" in text
 
 
@@ -151,7 +155,7 @@ def test_one_program_only_leaves_the_other_out(demo_engine):
 def test_a_county_scope_speaks_of_that_county(demo_engine):
     scope = report.Scope(AS_OF, counties=("610327",))
     text = notice.build_notice(demo_engine, scope, PREVIOUS).text
-    assert "关于陇县" in text and "陇县计划完成农村清洁取暖改造1,235户" in text and "全市计划" not in text
+    assert "关于陇县" in text and "陇县计划完成农村清洁取暖改造1,338户" in text and "全市计划" not in text
 
 
 # ---- a store where every figure is known --------------------------------------------------
@@ -200,7 +204,7 @@ def test_known_store_heating_paragraph_and_procurement_read_exactly(known):
 
 def test_known_store_retained_funds_and_no_supervision(known):
     text = notice.build_notice(known, report.Scope(date(2026, 7, 2))).text
-    assert "仍有6.00万元未拨付到项目" in text and "南区2025年度老旧小区改造资金6.00万元" in text
+    assert "有6.00万元已到拨付时限仍未拨付" in text and "南区2025年度老旧小区改造资金6.00万元" in text
     assert "截至2026年7月2日,全市无督办事项。" in text
     assert "排名变化" not in text  # no previous report to compare with
 
@@ -225,3 +229,8 @@ def test_one_countys_notice_speaks_of_that_county_and_its_citywide_place(demo_en
     place = report.rank_measure(demo_engine, "heating", "completion_rate", scope, PREVIOUS).iloc[0]
     assert f"陇县完成率在全市排第{int(place['rank'])}位" in text
     assert "对留置资金尽快拨付" not in text  # 陇县 has none
+
+
+def test_a_published_notice_kept_as_text_lays_out_as_it_was(demo_notice):
+    again = notice.parse_notice_text(demo_notice.text, demo_notice.as_of)
+    assert again == demo_notice

@@ -73,16 +73,20 @@ def test_investment_completion_sums_bookings_up_to_the_date(batch):
     assert (north["numerator"], north["denominator"]) == (1_200_000, 6_000_000)
 
 
-def test_disbursement_rate_and_resident_share(store):
+def test_disbursement_rate_is_paid_over_money_due_and_resident_share_over_planned_investment(store):
+    add_project(store, "P1", NORTH, investment=1_250_000)
     add_allocation(store, NORTH, 1_000_000, D(2026, 3, 1), payments=[(300_000, D(2026, 4, 1)), (200_000, D(2026, 8, 1))])
     add_allocation(store, NORTH, 250_000, D(2026, 6, 1), source="居民出资", payments=[(250_000, D(2026, 6, 20))])
+    add_allocation(store, NORTH, 400_000, D(2026, 6, 15), source="市县配套")  # 16 days old on 1 Jul: not due yet
     add_allocation(store, NORTH, 999_000, D(2026, 9, 1), source="省级补助")  # not yet allocated on 1 Jul
     scope = report.Scope(D(2026, 7, 1))
     paid = report.compute_measure_table(store, "renovation", "disbursement_rate", scope).set_index("county")
     assert paid.loc["北县", ["numerator", "denominator"]].tolist() == [550_000, 1_250_000]
     share = report.compute_measure_table(store, "renovation", "resident_share", scope).set_index("county")
     assert share.loc["北县", ["numerator", "denominator"]].tolist() == [250_000, 1_250_000]
-    assert share.loc["北县", "flag"] == "green"  # exactly 20%
+    assert share.loc["北县", "flag"] == "none"  # residents' money is due by the end of July
+    later = report.compute_measure_table(store, "renovation", "resident_share", report.Scope(D(2026, 8, 1)))
+    assert later.set_index("county").loc["北县", "flag"] == "green"  # exactly 20%, whenever money arrived
 
 
 def test_retained_funds_lists_last_years_unpaid_money(store):
@@ -119,15 +123,16 @@ def test_households_unfinished_last_year_join_this_years_task(heating):
     assert (north["confirmed_households"], north["cancelled_households"]) == (3, 1)
 
 
-def test_last_years_completion_counts_only_its_own_plan(heating):
+def test_last_years_completion_counts_only_what_was_connected_by_its_deadline(heating):
+    # B connected on 5 Dec 2025, after the 15 Nov deadline: it counts for 2026, which carried it.
     progress = queries.load_heating_progress(heating, 2025, D(2025, 12, 31)).set_index("county")
-    assert progress.loc["北县", ["target_households", "task_households", "connected_households"]].tolist() == [3, 3, 2]
+    assert progress.loc["北县", ["target_households", "task_households", "connected_households"]].tolist() == [3, 3, 1]
 
 
 def test_heating_completion_rate_is_against_the_plan_target(heating):
     table = report.compute_measure_table(heating, "heating", "completion_rate", report.Scope(D(2026, 7, 1)))
     north = table.set_index("county").loc["北县"]
-    assert (north["numerator"], north["denominator"]) == (2, 4)
+    assert (north["numerator"], north["denominator"]) == (2, 3)  # E's cancellation leaves the target of 4
     # 1 Jan .. 1 Jul is 182 of the 319 days to 15 Nov.
     assert north["target"] == pytest.approx(182 / 319)
 
@@ -180,12 +185,10 @@ def test_route_filter_keeps_only_that_routes_households(heating):
 
 
 def test_counties_showing_the_same_published_rate_share_a_rank(store):
-    # Residents' share: North 200,000 of 300,000 yuan (66.666…%), South 667,000 of 1,000,000
+    # Disbursed: North 200,000 of 300,000 yuan due (66.666…%), South 667,000 of 1,000,000
     # (66.7%). Both publish 66.7%, so both rank first.
-    add_allocation(store, NORTH, 200_000, D(2026, 3, 1), source="居民出资")
-    add_allocation(store, NORTH, 100_000, D(2026, 3, 1))
-    add_allocation(store, SOUTH, 667_000, D(2026, 3, 1), source="居民出资")
-    add_allocation(store, SOUTH, 333_000, D(2026, 3, 1))
-    table = report.rank_measure(store, "renovation", "resident_share", report.Scope(D(2026, 7, 1)))
+    add_allocation(store, NORTH, 300_000, D(2026, 3, 1), payments=[(200_000, D(2026, 4, 1))])
+    add_allocation(store, SOUTH, 1_000_000, D(2026, 3, 1), payments=[(667_000, D(2026, 4, 1))])
+    table = report.rank_measure(store, "renovation", "disbursement_rate", report.Scope(D(2026, 7, 1)))
     assert table["value"].nunique() == 2
     assert table["rank"].tolist() == [1, 1]

@@ -2,10 +2,12 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from retrofit.measures import (CLOSED, GREEN, NO_FLAG, OPEN, OVERDUE, RED, YELLOW, compute_age_band,
-                               compute_elapsed_share, compute_flag, compute_gap_pp, compute_rate,
-                               compute_retained_funds, compute_supervision_status, compute_target,
+from retrofit.measures import (CLOSED, GREEN, NO_FLAG, NODE_LINE, OPEN, OVERDUE, RED, TIME_LINE, YELLOW,
+                               compute_age_band, compute_due_share, compute_flag, compute_fund_balance, compute_gap_pp,
+                               compute_rate, compute_retained_funds, compute_supervision_status, compute_target_line,
                                find_measure, measure_keys)
 from retrofit.settings import FlagThresholds
 
@@ -21,44 +23,82 @@ def test_rate_without_a_plan_is_missing_not_zero():
     assert compute_rate(0, 0) is None
 
 
-def test_half_of_a_365_day_year_has_elapsed_at_the_end_of_2_july():
-    # 1 Jan .. 2 Jul is 183 days of 365, counting both ends.
-    assert compute_elapsed_share(date(2026, 1, 1), date(2026, 12, 31), date(2026, 7, 2)) == 183 / 365
+def _line(program: str, key: str, as_of: date, nodes=(), deadlines=YEAR):
+    return compute_target_line(find_measure(program, key), deadlines, list(nodes), 2026, as_of)
 
 
-def test_elapsed_share_is_clamped_before_and_after_the_period():
-    assert compute_elapsed_share(date(2026, 1, 1), date(2026, 6, 30), date(2025, 12, 31)) == 0.0
-    assert compute_elapsed_share(date(2026, 1, 1), date(2026, 6, 30), date(2026, 6, 30)) == 1.0
-    assert compute_elapsed_share(date(2026, 1, 1), date(2026, 6, 30), date(2026, 11, 20)) == 1.0
+START_NODES = [(date(2026, 3, 31), 0.3), (date(2026, 6, 30), 1.0)]            # 3月底前开工30%、6月底前全部开工
+FINISH_NODES = [(date(2026, 7, 31), 0.0), (date(2026, 9, 30), 0.5), (date(2026, 11, 30), 1.0)]
 
 
-def test_start_rate_target_is_the_time_line_to_the_start_deadline():
-    # 1 Jan .. 31 Mar = 90 of 181 days to 30 June.
-    assert compute_target(find_measure("renovation", "start_rate"), YEAR, date(2026, 3, 31)) == 90 / 181
+def test_without_nodes_half_of_a_365_day_year_has_elapsed_at_the_end_of_2_july():
+    # 1 Jan .. 2 Jul is 183 days of 365, counting both ends: the fallback time line.
+    deadlines = dict(YEAR, finish_deadline=date(2026, 12, 31))
+    line = _line("renovation", "finish_rate", date(2026, 7, 2), deadlines=deadlines)
+    assert line.share == pytest.approx(183 / 365)
+    assert line.name == TIME_LINE
 
 
-def test_acceptance_is_not_expected_before_the_finish_deadline():
-    accept = find_measure("renovation", "accept_rate")
-    assert compute_target(accept, YEAR, date(2026, 11, 20)) == 0.0
-    # 31 Dec 2026 .. 30 Mar 2027 is 90 of the 182 days to 30 Jun 2027, counting both ends.
-    assert compute_target(accept, YEAR, date(2027, 3, 30)) == 90 / 182
+def test_fallback_time_line_is_zero_before_the_period_and_full_from_the_deadline():
+    assert _line("renovation", "start_rate", date(2025, 12, 31)).share == 0.0
+    assert _line("renovation", "start_rate", date(2026, 6, 30)).share == 1.0
+    assert _line("renovation", "start_rate", date(2026, 11, 20)).share == 1.0
 
 
-def test_resident_share_target_is_a_fifth_whatever_the_date():
-    assert compute_target(find_measure("renovation", "resident_share"), YEAR, date(2026, 2, 1)) == 0.20
+def test_node_line_passes_through_each_node_on_its_date():
+    assert _line("renovation", "start_rate", date(2026, 3, 31), START_NODES).share == pytest.approx(0.3)
+    assert _line("renovation", "start_rate", date(2026, 6, 30), START_NODES).share == 1.0
+    # Halfway from 31 Mar to 30 Jun (91 days): 30% + 70% x 45/91.
+    assert _line("renovation", "start_rate", date(2026, 5, 15), START_NODES).share == pytest.approx(0.3 + 0.7 * 45 / 91)
 
 
-def test_target_is_unknown_when_the_year_has_no_deadlines():
-    assert compute_target(find_measure("renovation", "finish_rate"), {}, date(2026, 2, 1)) is None
+def test_node_line_rises_from_the_start_of_the_period_up_to_the_first_node():
+    # 1 Jan .. 15 Feb is 46 of the 90 days to 31 Mar.
+    assert _line("renovation", "start_rate", date(2026, 2, 15), START_NODES).share == pytest.approx(0.3 * 46 / 90)
 
 
-def test_gap_is_in_percentage_points_and_flips_when_lower_is_better():
-    assert compute_gap_pp(0.40, 0.50) == pytest.approx(-10.0)
-    assert compute_gap_pp(0.08, 0.05, higher_is_better=False) == pytest.approx(-3.0)
+def test_no_one_is_required_to_finish_before_the_plans_zero_node():
+    assert _line("renovation", "finish_rate", date(2026, 2, 28), FINISH_NODES).share == 0.0
+    assert _line("renovation", "finish_rate", date(2026, 7, 31), FINISH_NODES).share == 0.0
+    assert _line("renovation", "finish_rate", date(2026, 9, 30), FINISH_NODES).share == 0.5
+
+
+def test_node_line_says_which_plan_nodes_it_follows():
+    line = _line("renovation", "start_rate", date(2026, 4, 1), START_NODES)
+    assert (line.name, line.basis) == (NODE_LINE, "3月底前开工30%、6月底前全部开工")
+    heating = _line("heating", "installed_rate", date(2026, 9, 1), [(date(2026, 10, 15), 1.0)])
+    assert heating.basis == "10月15日前全部完成户内改造"
+
+
+def test_acceptance_is_not_expected_before_the_finish_deadline_without_nodes():
+    assert _line("renovation", "accept_rate", date(2026, 11, 20)).share == 0.0
+    # 31 Dec 2026 .. 30 Mar 2027 is 89 of the 181 days to 30 Jun 2027.
+    assert _line("renovation", "accept_rate", date(2027, 3, 30)).share == pytest.approx(89 / 181)
+
+
+def test_resident_share_is_judged_against_a_fifth_once_contributions_are_due():
+    assert _line("renovation", "resident_share", date(2026, 2, 1)).share is None
+    assert _line("renovation", "resident_share", date(2026, 8, 1)).share == 0.20
+
+
+def test_target_is_unknown_when_the_year_has_no_deadlines_nor_nodes():
+    assert _line("renovation", "finish_rate", date(2026, 2, 1), deadlines={}).share is None
+
+
+def test_gap_compares_the_published_one_decimal_figures_and_flips_when_lower_is_better():
+    assert compute_gap_pp(40, 100, 0.50) == pytest.approx(-10.0)
+    assert compute_gap_pp(8, 100, 0.05, higher_is_better=False) == pytest.approx(-3.0)
+
+
+def test_a_county_publishing_exactly_the_line_is_green_not_yellow():
+    # 7,999 of 10,000 is 79.99%, published 80.0%; the line 80.0% too: on the line, gap 0.
+    gap = compute_gap_pp(7_999, 10_000, 0.8)
+    assert gap == 0.0
+    assert compute_flag(gap) == GREEN
 
 
 def test_county_behind_half_time_line_by_more_than_red_gap_is_flagged_red():
-    gap = compute_gap_pp(0.30, 183 / 365)  # 30% done with 50.1% of the year gone
+    gap = compute_gap_pp(30, 100, 183 / 365)  # 30% done with 50.1% of the year gone
     assert compute_flag(gap, FlagThresholds(yellow_gap_pp=0, red_gap_pp=15)) == RED
 
 
@@ -85,7 +125,7 @@ def test_every_measure_has_a_target_and_distinct_names_within_its_program():
         assert len(keys) == len(set(keys))
         for key in keys:
             measure = find_measure(program, key)
-            assert (measure.deadline is None) != (measure.target is None)
+            assert (measure.step is None) != (measure.target is None)
 
 
 def test_unknown_measure_names_the_valid_ones():
@@ -94,14 +134,23 @@ def test_unknown_measure_names_the_valid_ones():
 
 
 def _allocations(**overrides):
-    row = dict(county="北县", plan_year=2026, source="省级补助", allocated_on=date(2026, 5, 1),
-               allocated_yuan=1_000_000, disbursed_yuan=400_000)
+    row = dict(county="北县", program="renovation", plan_year=2026, source="省级补助", allocated_on=date(2026, 5, 1),
+               allocated_yuan=1_000_000, disbursed_yuan=400_000, due_share=1.0)
     return pd.DataFrame([{**row, **overrides}])
 
 
-def test_retained_funds_counts_only_undisbursed_amounts():
+def test_renovation_money_falls_due_in_full_thirty_days_after_allocation():
+    assert compute_due_share("renovation", 29) == 0.0
+    assert compute_due_share("renovation", 30) == 1.0
+
+
+def test_heating_money_falls_due_with_the_subsidies_of_connected_households():
+    assert compute_due_share("heating", 200, subsidy_due_share=0.25) == 0.25
+
+
+def test_undisbursed_money_is_what_was_allocated_and_not_paid():
     retained = compute_retained_funds(_allocations(), date(2026, 6, 1))
-    assert retained["retained_yuan"].tolist() == [600_000]
+    assert retained["undisbursed_yuan"].tolist() == [600_000]
     assert retained["age_days"].tolist() == [31]
 
 
@@ -109,17 +158,35 @@ def test_fully_disbursed_allocation_is_not_retained():
     assert compute_retained_funds(_allocations(disbursed_yuan=1_000_000), date(2026, 6, 1)).empty
 
 
-def test_last_years_money_still_unpaid_is_flagged():
+def test_last_years_money_due_and_unpaid_is_retained():
     retained = compute_retained_funds(_allocations(plan_year=2025, allocated_on=date(2025, 9, 1)), date(2026, 3, 1))
-    assert retained["flagged"].tolist() == [True]
+    assert retained["retained_yuan"].tolist() == [600_000]
     assert retained["age_band"].tolist() == ["6至12个月"]
 
 
-def test_this_years_money_untouched_past_the_threshold_is_flagged_but_partly_paid_is_not():
+def test_a_token_payment_never_hides_the_unpaid_rest_of_an_old_allocation():
     as_of = date(2026, 9, 1)  # 123 days after allocation
-    assert compute_retained_funds(_allocations(disbursed_yuan=0), as_of, 90)["flagged"].tolist() == [True]
-    assert compute_retained_funds(_allocations(), as_of, 90)["flagged"].tolist() == [False]
+    token = compute_retained_funds(_allocations(allocated_yuan=5_000_000, disbursed_yuan=100), as_of, 90)
+    assert token["retained_yuan"].tolist() == [4_999_900]
     assert compute_retained_funds(_allocations(disbursed_yuan=0), as_of, 180)["flagged"].tolist() == [False]
+
+
+def test_money_not_yet_due_is_never_retained():
+    # A heating allocation 150 days old whose households are a quarter connected: only that
+    # quarter is due; it was paid, so nothing is retained although 75% is undisbursed.
+    balance = compute_fund_balance(_allocations(program="heating", allocated_on=date(2026, 3, 1),
+                                                disbursed_yuan=250_000, due_share=0.25), date(2026, 7, 29))
+    assert balance[["undisbursed_yuan", "due_yuan", "retained_yuan"]].iloc[0].tolist() == [750_000, 250_000, 0]
+
+
+def test_payments_beyond_what_is_due_do_not_count_toward_the_due_part():
+    balance = compute_fund_balance(_allocations(due_share=0.5, disbursed_yuan=900_000), date(2026, 6, 1))
+    assert balance["disbursed_due_yuan"].tolist() == [500_000]
+
+
+def test_a_rounding_balance_of_a_few_yuan_is_not_retention():
+    balance = compute_fund_balance(_allocations(disbursed_yuan=999_996, plan_year=2025), date(2026, 6, 1))
+    assert balance["retained_yuan"].tolist() == [0]
 
 
 def test_age_bands_have_inclusive_upper_limits():
@@ -178,12 +245,11 @@ def test_route_economics_averages_per_household_across_counties():
 
 
 def test_fund_balance_keeps_fully_paid_allocations_and_splits_retained_from_merely_undisbursed():
-    from retrofit.measures import compute_fund_balance
     allocations = pd.concat([_allocations(), _allocations(disbursed_yuan=1_000_000),
                              _allocations(plan_year=2025, allocated_on=date(2025, 5, 1))], ignore_index=True)
     balance = compute_fund_balance(allocations, date(2026, 6, 1))
-    assert balance["retained_yuan"].tolist() == [600_000, 0, 600_000]
-    assert balance["flagged_yuan"].tolist() == [0, 0, 600_000]
+    assert balance["undisbursed_yuan"].tolist() == [600_000, 0, 600_000]
+    assert balance["retained_yuan"].tolist() == [0, 0, 600_000]
 
 
 def test_supervision_counts_and_retained_total():
@@ -191,3 +257,23 @@ def test_supervision_counts_and_retained_total():
     items = pd.DataFrame({"status": [OVERDUE, OVERDUE, OPEN, CLOSED]})
     assert count_supervision(items) == {OPEN: 1, OVERDUE: 2, CLOSED: 1}
     assert compute_retained_total(pd.DataFrame({"retained_yuan": [100, 250]})) == 350
+
+
+@given(allocated=st.integers(min_value=2, max_value=10**9), paid_share=st.floats(min_value=0, max_value=0.999),
+       age=st.integers(min_value=91, max_value=2_000))
+def test_property_a_partial_payment_never_hides_the_unpaid_rest_of_money_due(allocated, paid_share, age):
+    paid = int(allocated * paid_share)
+    frame = _allocations(allocated_yuan=allocated, disbursed_yuan=paid,
+                         allocated_on=date(2026, 6, 1) - pd.Timedelta(days=age).to_pytimedelta())
+    retained = compute_fund_balance(frame, date(2026, 6, 1))["retained_yuan"].iloc[0]
+    unpaid = allocated - paid
+    assert retained == (unpaid if unpaid >= 100 else 0)
+
+
+@given(allocated=st.integers(min_value=1, max_value=10**9), due_share=st.floats(min_value=0, max_value=1),
+       age=st.integers(min_value=0, max_value=2_000))
+def test_property_retained_money_never_exceeds_what_is_due_and_unpaid(allocated, due_share, age):
+    frame = _allocations(program="heating", allocated_yuan=allocated, disbursed_yuan=0, due_share=due_share,
+                         allocated_on=date(2026, 6, 1) - pd.Timedelta(days=age).to_pytimedelta())
+    row = compute_fund_balance(frame, date(2026, 6, 1)).iloc[0]
+    assert 0 <= row["retained_yuan"] <= row["due_yuan"] <= allocated

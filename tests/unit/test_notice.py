@@ -6,12 +6,13 @@ import pandas as pd
 from retrofit import fmt, notice
 
 
-def ranked(rows, target=0.5) -> pd.DataFrame:
+def ranked(rows, target=0.5, line="时间进度线", basis="") -> pd.DataFrame:
     """A ranked measure table from (county, numerator, denominator, flag, rank, previous_rank)."""
     frame = pd.DataFrame(rows, columns=["county", "numerator", "denominator", "flag", "rank", "previous_rank"])
     frame["adcode"] = [f"61000{i}" for i in range(len(frame))]
     frame["value"] = frame["numerator"] / frame["denominator"]
     frame["target"] = target
+    frame["line"], frame["basis"], frame["override"] = line, basis, False
     frame["gap_pp"] = (frame["value"] - target) * 100
     frame["rank"] = frame["rank"].astype("Int64")
     frame["previous_rank"] = frame["previous_rank"].astype("Int64")
@@ -21,7 +22,7 @@ def ranked(rows, target=0.5) -> pd.DataFrame:
 
 def test_the_reason_a_county_is_flagged_reads_as_the_bureau_writes_it():
     assert fmt.format_lag_reason("完成率", 73, 100, 1.0, -27.0) == "完成率73.0%,低于时间进度线100.0%,落后27.0个百分点"
-    assert fmt.format_lag_reason("居民出资占比", 1, 10, 0.2, -10.0, time_line=False).endswith(
+    assert fmt.format_lag_reason("居民出资占比", 1, 10, 0.2, -10.0, "目标").endswith(
         "低于目标20.0%,落后10.0个百分点")
 
 
@@ -42,14 +43,14 @@ def test_notice_names_nobody_when_every_county_is_on_its_line():
 
 def test_counties_behind_the_time_line_are_listed_with_rates_and_red_ones_warned():
     table = ranked([("甲县", 9, 10, "green", 1, 1), ("乙县", 45, 100, "yellow", 2, 2), ("丙县", 1, 10, "red", 3, 3)])
-    sentence = notice.describe_behind_line("完成率", table, True, 15)
+    sentence = notice.describe_behind_line("完成率", table, 15)
     assert sentence == ("完成率低于时间进度线(50.0%)的县区有2个:丙县(10.0%)、乙县(45.0%),"
                         "其中丙县落后超过15个百分点,列为红色预警。")
 
 
 def test_when_every_county_is_behind_only_the_red_ones_are_named():
     table = ranked([("甲县", 45, 100, "yellow", 1, 1), ("乙县", 1, 10, "red", 2, 2)])
-    assert notice.describe_behind_line("完成率", table, True, 15) == (
+    assert notice.describe_behind_line("完成率", table, 15) == (
         "各县区完成率均低于时间进度线(50.0%),其中乙县(10.0%)落后超过15个百分点,列为红色预警。")
 
 
@@ -59,8 +60,20 @@ def test_counties_all_on_the_line_are_praised_together():
 
 
 def test_fixed_targets_are_called_targets_not_time_lines():
-    table = ranked([("甲县", 1, 10, "yellow", 1, 1), ("乙县", 3, 10, "green", 2, 2)], target=0.2)
-    assert notice.describe_behind_line("居民出资占比", table, time_line=False).startswith("居民出资占比低于目标(20.0%)")
+    table = ranked([("甲县", 1, 10, "yellow", 1, 1), ("乙县", 3, 10, "green", 2, 2)], target=0.2, line="目标")
+    assert notice.describe_behind_line("居民出资占比", table).startswith("居民出资占比低于目标(20.0%)")
+
+
+def test_node_lines_quote_the_plans_nodes():
+    table = ranked([("甲县", 1, 10, "red", 2, 2), ("乙县", 9, 10, "green", 1, 1)], target=0.3, line="节点进度线",
+                   basis="3月底前开工30%、6月底前全部开工")
+    assert notice.describe_behind_line("开工率", table, 15).startswith(
+        "开工率低于节点进度线(30.0%,按“3月底前开工30%、6月底前全部开工”节点要求)的县区有1个:甲县(10.0%)")
+
+
+def test_nobody_is_behind_a_step_the_plan_does_not_require_yet():
+    table = ranked([("甲县", 0, 10, "green", 1, 1), ("乙县", 0, 10, "green", 1, 1)], target=0.0, line="节点进度线")
+    assert notice.describe_behind_line("完工率", table, 15) == ""
 
 
 def test_rank_movement_names_who_moved_up_and_down_with_both_places():
@@ -90,11 +103,19 @@ def test_seed_phrase_except_one_county_when_most_counties_are_short():
 
 
 def test_implementation_plan_not_issued_is_told_apart_from_tender_not_done():
-    procurement = pd.DataFrame({"county": ["甲县", "乙县", "丙县"],
-                                "plan_issued_on": [date(2026, 2, 1), None, date(2026, 2, 1)],
-                                "selected_on": [date(2026, 4, 1), None, None]})
+    procurement = pd.DataFrame({"county": ["甲县", "乙县", "丙县", "丁县"],
+                                "plan_issued_on": [date(2026, 2, 1), None, date(2026, 2, 1), None],
+                                "selected_on": [date(2026, 4, 1), None, None, None],
+                                "target_households": [100, 100, 100, 0]})
     assert notice.describe_procurement(procurement, 2026) == (
-        "乙县尚未下发2026年度实施方案,设备招标无法启动;丙县已下发实施方案,但尚未完成设备招标入库。")
+        "丁县未安排2026年度任务;乙县尚未下发2026年度实施方案,设备招标无法启动;丙县已下发实施方案,但尚未完成设备招标入库。")
+
+
+def test_tender_not_done_before_its_node_is_not_a_shortfall():
+    procurement = pd.DataFrame({"county": ["甲县"], "plan_issued_on": [date(2026, 2, 1)], "selected_on": [None],
+                                "target_households": [100]})
+    assert notice.describe_procurement(procurement, 2026, tender_due=False) == (
+        "甲县已下发实施方案,设备招标入库尚未到节点要求时间。")
 
 
 def test_retained_funds_are_summed_by_county_program_and_year_largest_first():
@@ -105,7 +126,7 @@ def test_retained_funds_are_summed_by_county_program_and_year_largest_first():
                              "flagged": [True, True, True, False]})
     sentence = notice.describe_retained(retained, date(2026, 11, 20), {"renovation": "老旧小区改造",
                                                                         "heating": "清洁取暖"}, 90)
-    assert "仍有384.56万元未拨付到项目" in sentence
+    assert "有384.56万元已到拨付时限仍未拨付,形成资金留置" in sentence
     assert sentence.index("乙县2025年度清洁取暖资金234.56万元") < sentence.index("甲县2025年度老旧小区改造资金150.00万元")
     assert "丙县" not in sentence
 

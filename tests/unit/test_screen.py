@@ -218,7 +218,7 @@ def _headline(rows: dict[tuple[str, str], tuple[int, int, float, float, str]]) -
         measure = find_measure(program, key)
         records.append(dict(program=program, key=key, label=measure.label, unit=measure.unit, numerator=numerator,
                             denominator=denominator, value=numerator / denominator, target=target, gap_pp=gap_pp,
-                            flag=flag))
+                            flag=flag, line="目标" if measure.step is None else "时间进度线", basis=""))
     return pd.DataFrame(records)
 
 
@@ -238,7 +238,7 @@ def test_the_big_numbers_are_the_measures_as_the_bureau_writes_them():
     assert (heating["completion_rate"].value, heating["completion_rate"].done,
             heating["completion_rate"].planned) == ("90.6%", "1.21万户", "1.34万户")
     assert heating["completion_rate"].gap == "落后9.4个百分点"
-    assert heating["completion_rate"].line == "进度线100.0%"
+    assert heating["completion_rate"].line == "时间进度线100.0%"
     assert heating["disbursement_rate"].value == "0.0%" and heating["disbursement_rate"].done == "0元"
     renovation = {t.key: t for t in tiles[RENOVATION]}
     assert (renovation["start_rate"].value, renovation["start_rate"].done) == ("96.9%", "62个")
@@ -249,7 +249,7 @@ def test_the_big_numbers_are_the_measures_as_the_bureau_writes_them():
 def test_a_gap_reads_behind_ahead_or_on_the_line():
     assert screen.describe_gap(-9.4151) == "落后9.4个百分点"
     assert screen.describe_gap(2.25) == "超前2.3个百分点"
-    assert screen.describe_gap(0.01) == "达到进度线"
+    assert screen.describe_gap(0.01) == "达到目标线"
     assert screen.describe_gap(None) == ""
 
 
@@ -415,7 +415,7 @@ def _ranking_table() -> pd.DataFrame:
     return pd.DataFrame(dict(adcode=["610302", "610327", "610331"], county=["渭滨区", "陇县", "太白县"],
                              numerator=[98, 73, 0], denominator=[100, 100, 100], value=[0.98, 0.73, 0.0],
                              target=[1.0] * 3, gap_pp=[-2.0, -27.0, -100.0], flag=[YELLOW, RED, RED],
-                             rank=[1, 2, 3]))
+                             rank=[1, 2, 3], line=["时间进度线"] * 3, basis=[""] * 3, override=[False] * 3))
 
 
 META = ChartMeta(DATA_DATE, True)
@@ -471,3 +471,10 @@ def test_both_figures_are_built_for_the_wall_with_the_spotlight_outlined_on_each
     assert ranking.layout.title.text == "各县区清洁取暖完成率排名" and county_map.layout.title.font.size == 52
     assert list(county_map.data[-1].locations) == ["610331"]
     assert dict(zip(ranking.data[0].y, ranking.data[0].marker.line.width, strict=True))["太白县"] > 0
+
+
+def test_a_tiles_target_line_shrinks_to_the_room_its_label_leaves():
+    assert screen.fit_line_u("开工率", "节点进度线100.0%") == screen.LINE_U
+    long = screen.fit_line_u("城区取暖面积完成率", "节点进度线100.0%")
+    room = screen.TILE_TEXT_U - screen.estimate_em("城区取暖面积完成率") * screen.LABEL_U - screen.TOP_GAP_U
+    assert long < screen.LINE_U and screen.estimate_em("节点进度线100.0%") * long <= room
