@@ -54,7 +54,17 @@ def _key(spec: SheetSpec, row: dict) -> tuple:
 
 
 def _key_text(key: tuple) -> str:
-    return "|".join(str(k) for k in key)
+    return "|".join("" if k is None else str(k) for k in key)
+
+
+def _nullable_key(spec: SheetSpec) -> bool:
+    """A natural key with a column that may be empty (a city-wide plan node has no county):
+    SQL's `=` never matches NULL, so such rows are matched in Python and written one by one."""
+    return any(spec.table.c[k].nullable for k in spec.keys)
+
+
+def _where_key(spec: SheetSpec, key) -> list:
+    return [spec.table.c[k] == v for k, v in zip(spec.keys, key)]   # == None compiles to IS NULL
 
 
 def load_existing(conn_or_engine, spec: SheetSpec, keys: list[tuple], columns: list[str],
@@ -67,6 +77,13 @@ def load_existing(conn_or_engine, spec: SheetSpec, keys: list[tuple], columns: l
     cols = list(dict.fromkeys([*spec.keys, *columns]))
     context = conn_or_engine.connect() if isinstance(conn_or_engine, Engine) else nullcontext(conn_or_engine)
     with context as conn:
+        if _nullable_key(spec):
+            wanted = set(keys)
+            for row in conn.execute(select(*[table.c[c] for c in cols])).mappings():
+                key = tuple(row[k] for k in spec.keys)
+                if key in wanted:
+                    found[key] = dict(row)
+            return found
         if counties and len(keys) > 5 * KEY_CHUNK and "county_adcode" in table.c:
             wanted = set(keys)
             rows = conn.execute(select(*[table.c[c] for c in cols]).where(table.c.county_adcode.in_(sorted(counties))))
@@ -149,14 +166,18 @@ def apply_plans(conn: Connection, plans: list[SheetPlan], import_id: int | None)
             insert_rows(conn, table, columns, plan.inserts)
             changes += [dict(table_name=table.name, row_key=_key_text(_key(plan.spec, r)), action="insert",
                              before_json=None) for r in plan.inserts]
-        if plan.updates:
+        settable = [c for c in columns if c not in plan.spec.keys]
+        if plan.updates and _nullable_key(plan.spec):
+            for new, _ in plan.updates:
+                conn.execute(table.update().where(*_where_key(plan.spec, _key(plan.spec, new)))
+                             .values({c: new[c] for c in settable}))
+        elif plan.updates:
             where = [table.c[k] == bindparam(f"_k_{k}") for k in plan.spec.keys]
-            settable = [c for c in columns if c not in plan.spec.keys]
             statement = table.update().where(*where).values({c: bindparam(c) for c in settable})
             conn.execute(statement, [{**{c: new[c] for c in settable}, **{f"_k_{k}": new[k] for k in plan.spec.keys}}
                                      for new, _ in plan.updates])
-            changes += [dict(table_name=table.name, row_key=_key_text(_key(plan.spec, new)), action="update",
-                             before_json=_to_json(old, columns)) for new, old in plan.updates]
+        changes += [dict(table_name=table.name, row_key=_key_text(_key(plan.spec, new)), action="update",
+                         before_json=_to_json(old, columns)) for new, old in plan.updates]
     if import_id is not None and changes:
         insert_rows(conn, db.import_change, ["import_id", "table_name", "row_key", "action", "before_json"],
                     [dict(c, import_id=import_id) for c in changes])
@@ -394,7 +415,12 @@ def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
                     for c in changes if c.action == "insert"]
             deleted += _delete_keys(conn, spec, keys)
             olds = [_from_json(spec.table, c.before_json) for c in changes if c.action == "update"]
-            if olds:
+            if olds and _nullable_key(spec):
+                for old in olds:
+                    conn.execute(spec.table.update().where(*_where_key(spec, [old[k] for k in spec.keys]))
+                                 .values({k: v for k, v in old.items() if k not in spec.keys}))
+                restored += len(olds)
+            elif olds:
                 settable = [k for k in olds[0] if k not in spec.keys]
                 statement = spec.table.update().where(
                     *[spec.table.c[k] == bindparam(f"_k_{k}") for k in spec.keys]).values(
@@ -412,6 +438,10 @@ def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
 def _delete_keys(conn: Connection, spec: SheetSpec, keys: list[list]) -> int:
     """Delete the rows with these natural keys, a chunk of bound parameters at a time."""
     columns = [spec.table.c[k] for k in spec.keys]
+    if _nullable_key(spec):
+        for key in keys:
+            conn.execute(spec.table.delete().where(*_where_key(spec, key)))
+        return len(keys)
     for start in range(0, len(keys), KEY_CHUNK):
         chunk = keys[start:start + KEY_CHUNK]
         where = (columns[0].in_([k[0] for k in chunk]) if len(columns) == 1
@@ -421,6 +451,11 @@ def _delete_keys(conn: Connection, spec: SheetSpec, keys: list[list]) -> int:
 
 
 def _typed_key(column, text: str):
+    """A natural key's part back from the change log's text."""
+    if text == "" and column.nullable:
+        return None
+    if isinstance(column.type, Date):
+        return date.fromisoformat(text)
     return int(text) if column.type.python_type is int else text
 
 

@@ -11,8 +11,8 @@ from functools import lru_cache
 from sqlalchemy import Table
 
 from .. import db
-from ..vocab import (FUND_SOURCES, HEATING, HOUSEHOLD_STATUSES, MILESTONES, PROGRAMS, PROPERTY_TYPES,
-                     RENOVATION, RENOVATION_TYPES, ROUTES, STAGES)
+from ..vocab import (FUND_SOURCES, HEATING, HOUSEHOLD_STATUSES, MILESTONES, NODE_STEPS_BY_PROGRAM, PROGRAMS,
+                     PROPERTY_TYPES, RENOVATION, RENOVATION_TYPES, ROUTES, STAGES)
 
 TEMPLATE_VERSION = "RF-TPL-2026.1"
 META_SHEET = "模板信息"        # hidden: version, program, county, year
@@ -89,6 +89,7 @@ BATCHES = "renovation_batch"
 HEATING_YEARS = "heating_year"
 TOWNSHIPS = "township"
 VILLAGES = "village"
+NODES = "plan_node"
 
 _milestone_aliases = {"connected": ("通气(电)日期", "通气通电时间", "通电通气日期"),
                       "installed": ("户内改造完成日期", "安装日期"), "confirmed": ("确村确户日期",),
@@ -195,10 +196,25 @@ VILLAGE_SHEET = SheetSpec(
         Field("lat", "纬度", "float", True),
     ), per_county=False)
 
+# The plan's node steps as the plan words them; keys are plan_node.step values.
+NODE_STEP_LABELS = {**{s.key: s.label for s in STAGES}, **{m.key: m.label for m in MILESTONES}, "urban": "城区工程"}
+NODE_SHEET = SheetSpec(
+    NODES, "", "计划节点", db.plan_node, (
+        Field("program", "工作", "choice", True, aliases=("项目类别",), choices=tuple(PROGRAMS.values())),
+        Field("plan_year", "年度", "int", True, aliases=("计划年度",)),
+        Field("step", "环节", "choice", True, aliases=("节点环节",),
+              choices=tuple(dict.fromkeys(NODE_STEP_LABELS[k] for keys in NODE_STEPS_BY_PROGRAM.values()
+                                          for k in keys))),
+        Field("county", "县(市、区)", "place", aliases=("县区", "区县"), note="空:全市统一节点;填县区:该县区单独的节点"),
+        Field("due_on", "节点日期", "date", True, aliases=("截止日期",)),
+        Field("required_share", "应完成比例(%)", "float", True, aliases=("应完成比例",),
+              note="如“6月底前全部开工”填 100,“3月底前开工30%”填 30"),
+    ), keys=("program", "plan_year", "step", "county_adcode", "due_on"))
+
 # In the order they are checked and written: years and places before the rows that refer to them.
-SHEETS = (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, ALLOCATION_SHEET,
+SHEETS = (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, NODE_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, ALLOCATION_SHEET,
           PROJECT_SHEET, HOUSEHOLD_SHEET)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
 PROGRAM_SHEETS = {HEATING: (HOUSEHOLD_SHEET,), RENOVATION: (PROJECT_SHEET,),
-                  "funds": (ALLOCATION_SHEET,), "places": (TOWNSHIP_SHEET, VILLAGE_SHEET), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET)}
+                  "funds": (ALLOCATION_SHEET,), "places": (TOWNSHIP_SHEET, VILLAGE_SHEET), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, NODE_SHEET)}
 PROGRAM_LABELS = {**PROGRAMS, "funds": "资金下达", "plans": "计划与任务", "places": "乡镇与村名单"}

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from .. import db
 from ..vocab import HEATING, PROGRAMS
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, TOWNSHIPS, VILLAGES, INSTRUCTIONS_SHEET, LISTS_SHEET,
+from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
+                     TOWNSHIPS, VILLAGES, INSTRUCTIONS_SHEET, LISTS_SHEET,
                      META_SHEET, PROGRAM_LABELS, PROGRAM_SHEETS, PROJECTS, TEMPLATE_VERSION, SheetSpec)
 
 TITLE_ROWS = 2                     # a title and a note above the header, as county ledgers have
@@ -57,6 +58,12 @@ def load_template_rows(engine: Engine, spec: SheetSpec, county: str | None, year
             statement = select(db.renovation_batch).order_by(db.renovation_batch.c.year)
         elif spec.key == HEATING_YEARS:
             statement = select(db.heating_year).order_by(db.heating_year.c.year)
+        elif spec.key == NODES:
+            n = db.plan_node
+            statement = (select(n, c.c.name.label("county")).outerjoin(c, c.c.adcode == n.c.county_adcode)
+                         .where(n.c.plan_year == year, (n.c.county_adcode == county) | n.c.county_adcode.is_(None)
+                                if county else true())
+                         .order_by(n.c.program, n.c.step, n.c.county_adcode.is_(None).desc(), n.c.due_on))
         elif spec.key == TOWNSHIPS:
             t = db.township
             statement = (select(t, c.c.name.label("county")).join(c, c.c.adcode == t.c.county_adcode)
@@ -71,6 +78,9 @@ def load_template_rows(engine: Engine, spec: SheetSpec, county: str | None, year
     for row in rows:
         if "program" in row:
             row["program"] = PROGRAMS.get(row["program"], row["program"])
+        if spec.key == NODES:
+            row["step"] = NODE_STEP_LABELS.get(row["step"], row["step"])
+            row["required_share"] = round(row["required_share"] * 100, 6)   # the template asks for %
         if "planned_investment_yuan" in row or "amount_yuan" in row:
             for column in ("planned_investment_yuan", "amount_yuan"):
                 if column in row:

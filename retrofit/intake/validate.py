@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from .. import db
-from ..vocab import MILESTONES, PROGRAMS, STAGES
+from ..vocab import MILESTONES, NODE_STEPS_BY_PROGRAM, PROGRAMS, STAGES
 from . import readers
 from .readers import FileRefused, RawSheet
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, PROJECTS, SHEETS, TOWNSHIPS,
-                     VILLAGES, Field, SheetSpec)
+from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
+                     PROJECTS, SHEETS, TOWNSHIPS, VILLAGES, Field, SheetSpec)
 
 ERROR_COLUMNS = ["工作表", "行号", "列", "填写值", "问题"]
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -613,5 +613,35 @@ def _rules_villages(raw, frame, bad, context: Context, result: CheckResult) -> N
                         f"坐标({lon}, {lat})不在{context.county_names[adcode]}境内:请核对经纬度(经度在前)")
 
 
-RULES = {TOWNSHIPS: _rules_townships, VILLAGES: _rules_villages, HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
+def _rules_nodes(raw, frame, bad, context: Context, result: CheckResult) -> None:
+    """Plan nodes: the step one of the program's, the share a percentage, stored as a fraction;
+    one node per program, year, step, county and date."""
+    _resolve_county(raw, frame, bad, context, result)
+    programs = {label: key for key, label in PROGRAMS.items()}
+    steps = {label: key for key, label in NODE_STEP_LABELS.items()}
+    set_column(frame, "program", [programs.get(v, v) for v in frame["program"]])
+    keys = []
+    for row, program, label in zip(frame.index, frame["program"], frame["step"]):
+        key = steps.get(label, label)
+        if program in NODE_STEPS_BY_PROGRAM and key is not None and key not in NODE_STEPS_BY_PROGRAM[program] \
+                and (row, "step") not in bad:
+            bad.add((row, "step"))
+            allowed = "、".join(NODE_STEP_LABELS[k] for k in NODE_STEPS_BY_PROGRAM[program])
+            _cell_error(raw, result.errors, row, "step", label, f"{PROGRAMS[program]}的节点环节应为:{allowed}")
+        keys.append(key)
+    set_column(frame, "step", keys)
+    shares = []
+    for row, share in zip(frame.index, frame["required_share"]):
+        if share is not None and not 0 <= share <= 100 and (row, "required_share") not in bad:
+            bad.add((row, "required_share"))
+            _cell_error(raw, result.errors, row, "required_share", share, "应完成比例应在 0 到 100 之间(单位:%)")
+        shares.append(None if share is None else share / 100)
+    set_column(frame, "required_share", shares)
+    _check_duplicates(raw, frame, bad, result, "due_on", values=[
+        f"{PROGRAMS.get(p, p)} {y}年 {NODE_STEP_LABELS.get(k, k)} {c or '全市'} {d}" if d else None
+        for p, y, k, c, d in zip(frame["program"], frame["plan_year"], frame["step"], frame["county"],
+                                 frame["due_on"])])
+
+
+RULES = {NODES: _rules_nodes, TOWNSHIPS: _rules_townships, VILLAGES: _rules_villages, HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
          HEATING_PLANS: _rules_plans, BATCHES: _rules_batches, HEATING_YEARS: _rules_heating_years}

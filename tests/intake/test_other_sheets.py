@@ -143,3 +143,49 @@ def test_plan_sheet_errors_name_the_cell(city):
         (2, "其中结转户数(户)", "130", "结转户数 130 超过任务户数 100"),
         (3, "县(市、区)", "北县", "重复填报:“北县 2027年”与第2行相同")]
     assert_refused_unchanged(city, result)
+
+
+NODE_HEADERS = ["工作", "年度", "环节", "县(市、区)", "节点日期", "应完成比例(%)"]
+
+
+def _nodes(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        n = db.plan_node
+        return [tuple(r) for r in conn.execute(select(n.c.program, n.c.step, n.c.county_adcode, n.c.due_on,
+                                                      n.c.required_share).order_by(n.c.step, n.c.due_on))]
+
+
+def test_plan_nodes_city_wide_and_per_county_import_update_and_undo(city):
+    rows = [{"工作": "老旧小区改造", "年度": 2026, "环节": "开工", "县(市、区)": None, "节点日期": date(2026, 3, 31),
+             "应完成比例(%)": 30},
+            {"工作": "老旧小区改造", "年度": 2026, "环节": "开工", "县(市、区)": None, "节点日期": date(2026, 6, 30),
+             "应完成比例(%)": 100},
+            {"工作": "老旧小区改造", "年度": 2026, "环节": "开工", "县(市、区)": "北县", "节点日期": date(2026, 6, 30),
+             "应完成比例(%)": 80}]
+    first = commit.commit_import(city, check(city, build_xlsx(rows, NODE_HEADERS, sheet="计划节点")), "张三")
+    assert _nodes(city) == [("renovation", "start", None, date(2026, 3, 31), 0.3),
+                            ("renovation", "start", None, date(2026, 6, 30), 1.0),
+                            ("renovation", "start", NORTH, date(2026, 6, 30), 0.8)]
+    before = commit.compute_store_checksum(city)
+    rows[0]["应完成比例(%)"] = 40
+    result = check(city, build_xlsx(rows, NODE_HEADERS, sheet="计划节点"))
+    assert commit.build_preview(city, result).counts == dict(inserted=0, updated=1, unchanged=2)
+    second = commit.commit_import(city, result, "张三")
+    assert _nodes(city)[0][-1] == 0.4
+    commit.undo_import(city, second, "张三")
+    assert commit.compute_store_checksum(city) == before
+    commit.undo_import(city, first, "张三")
+    assert _nodes(city) == []
+
+
+def test_plan_node_errors_name_the_cell(city):
+    rows = [{"工作": "清洁取暖", "年度": 2026, "环节": "开工", "节点日期": date(2026, 3, 31), "应完成比例(%)": 30},
+            {"工作": "清洁取暖", "年度": 2026, "环节": "通气通电", "节点日期": date(2026, 11, 15), "应完成比例(%)": 120},
+            {"工作": "清洁取暖", "年度": 2026, "环节": "户内改造", "节点日期": date(2026, 10, 15), "应完成比例(%)": 50},
+            {"工作": "清洁取暖", "年度": 2026, "环节": "户内改造", "节点日期": date(2026, 10, 15), "应完成比例(%)": 60}]
+    result = check(city, build_xlsx(rows, NODE_HEADERS, sheet="计划节点"))
+    assert errors_of(result) == [
+        (R1, "环节", "开工", "清洁取暖的节点环节应为:确村到户、设备招标、户内改造、通气通电、城区工程"),
+        (R2, "应完成比例(%)", "120", "应完成比例应在 0 到 100 之间(单位:%)"),
+        (R2 + 2, "节点日期", "2026-10-15", "重复填报:“清洁取暖 2026年 户内改造 全市 2026-10-15”与第5行相同")]
+    assert_refused_unchanged(city, result)
