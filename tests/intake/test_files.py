@@ -154,3 +154,43 @@ def test_csv_errors_name_the_spreadsheet_row(city):
     result = check(city, build_csv(ledger(household("H1"), household("H2", 技术路线="煤"))), "北县.csv")
     assert [e[:2] for e in errors_of(result)] == [(3, "技术路线")]
     assert_refused_unchanged(city, result)
+
+
+def _xls(rows: list[dict]) -> bytes:
+    """An old .xls (BIFF8) as some county offices still save, written by xlwt."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("一户一档")
+    day = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for col, header in enumerate(HEADERS):
+        sheet.write(0, col, header)
+    for r, row in enumerate(rows, 1):
+        for col, header in enumerate(HEADERS):
+            value = row[header]
+            if isinstance(value, date):
+                sheet.write(r, col, value, day)
+            elif value is not None:
+                sheet.write(r, col, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_old_xls_file_is_read(city):
+    result = check(city, _xls(ledger()), "北县.xls")
+    assert result.ok, errors_of(result)
+    assert result.kind == "xls" and _stored(result, "confirmed_on") == [date(2026, 3, 5)] * 3
+
+
+def test_an_xls_with_errors_comes_back_as_a_marked_xlsx(city):
+    from openpyxl import load_workbook
+
+    from retrofit.intake import markup
+
+    content = _xls(ledger(household("H1"), household("H2", 技术路线="煤改电")))
+    result = check(city, content, "北县.xls")
+    assert [e[:3] for e in errors_of(result)] == [(3, "技术路线", "煤改电")]
+    assert_refused_unchanged(city, result)
+    cell = load_workbook(io.BytesIO(markup.build_marked_file(content, result)))["一户一档"]["H3"]
+    assert cell.value == "煤改电" and "技术路线应为下列之一" in cell.comment.text
