@@ -83,7 +83,7 @@ if len(preview.changes):
 if len(preview.new_rows):
     st.markdown("**新增的行**")
     ui.render_table(preview.new_rows, "新增明细", "intake_new")
-if counts["inserted"] + counts["updated"] == 0:
+if preview.changes_nothing:
     st.info("文件与库中数据完全一致,导入不会改变任何数据。")
 
 st.subheader("4. 确认导入")

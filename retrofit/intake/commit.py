@@ -48,6 +48,10 @@ class Preview:
     new_rows: pd.DataFrame       # 工作表, 行号, 编码 and the row's fields, for new rows
     effect: pd.DataFrame         # 指标, 导入前, 导入后, 变化
 
+    @property
+    def changes_nothing(self) -> bool:
+        return self.counts["inserted"] + self.counts["updated"] == 0
+
 
 def _key(spec: SheetSpec, row: dict) -> tuple:
     return tuple(row[k] for k in spec.keys)
