@@ -65,7 +65,7 @@ def test_a_downloaded_template_imported_as_it_is_changes_nothing(demo_copy, prog
     result = validate.check_file(demo_copy, content, "模板.xlsx")
     assert result.ok, result.error_table().head().to_dict("records")
     preview = commit.build_preview(demo_copy, result)
-    assert preview.counts["inserted"] == preview.counts["updated"] == 0
+    assert preview.counts["inserted"] == preview.counts["updated"] == 0 and preview.changes_nothing
     commit.commit_import(demo_copy, result, "张三")
     assert commit.compute_store_checksum(demo_copy) == before
 
