@@ -17,6 +17,8 @@ PAGES = [
     st.Page("pages/briefing.py", title="会议材料", url_path="briefing"),
     st.Page("pages/published.py", title="发布记录", url_path="published"),
     st.Page("pages/screen.py", title="大屏", url_path="screen"),
+    st.Page("pages/intake.py", title="数据填报", url_path="intake"),
+    st.Page("pages/imports.py", title="导入记录", url_path="imports"),
 ]
 # The app root forwards to /overview with the same query, so that links to either work.
 START = st.Page(lambda: st.switch_page(overview, query_params=ui.current_query_params()),

@@ -16,6 +16,7 @@ from datetime import date
 import pandas as pd
 
 from . import db, demo, files, fmt, notice, report, store, tables
+from .intake import cli as intake_cli
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw_cmd.add_argument("--by", required=True, help="撤回人")
     withdraw_cmd.add_argument("--reason", required=True, help="撤回理由")
     commands.add_parser("published", help="列出发布记录(含已撤回的通报)")
+    intake_cli.add_commands(commands, parse_date)
     return parser
 
 
@@ -327,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"演示数据已生成({store.describe_store(database_url())},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
             return 0
+        if args.command in intake_cli.INTAKE_COMMANDS:
+            status, output = intake_cli.run(args, UsageError, render_text_table)
+            sys.stdout.write(output + "\n")
+            return status
         if args.command == "export":
             check_pack_path(args.out)  # before the store is opened (or the demo built)
         engine = open_store()

@@ -432,3 +432,44 @@ def load_is_demo(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(store_meta.c.value).where(store_meta.c.key == "is_demo")
                             ).scalar_one_or_none() == "1"
+
+
+# ---- intake (issue 10): import log, the values each import replaced, city boundaries --------
+# Appended at the end so concurrent schema work elsewhere in this module merges cleanly.
+
+import_log = Table(
+    "import_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("imported_at", String(19), nullable=False),   # UTC, ISO 8601 to the second
+    Column("who", String(40), nullable=False),           # free text until accounts exist
+    Column("county_adcode", String(6)),                  # empty for a city-wide file
+    Column("program", String(12), nullable=False),
+    Column("sheets", String(80), nullable=False),        # the sheets imported, "、"-joined
+    Column("file_name", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data_date", Date, nullable=False),
+    Column("inserted", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("status", String(6), nullable=False),         # 已导入 / 无变化 / 已撤销
+    Column("undone_at", String(19)),
+    Column("undone_by", String(40)),
+)
+
+import_change = Table(
+    "import_change", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("import_log.id"), nullable=False),
+    Column("table_name", String(40), nullable=False),
+    Column("row_key", String(60), nullable=False),       # the natural key (code) of the row
+    Column("action", String(6), nullable=False),         # insert / update
+    Column("before_json", Text),                         # the replaced values, for undo
+    Index("ix_change_import", "import_id"),
+    Index("ix_change_row", "table_name", "row_key"),
+)
+
+county_boundary = Table(
+    "county_boundary", metadata,
+    Column("adcode", String(6), ForeignKey("county.adcode"), primary_key=True),
+    Column("geojson", Text, nullable=False),             # WGS84 geometry, simplified as a coverage
+)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from . import db, store
 from .geo import load_boundaries, load_county_shapes, sample_point
+from .intake.city import store_shipped_boundaries
 from .settings import DEMO_SEED
 from .vocab import (CONTENT_ITEMS, FUND_SOURCES, HEATING, MILESTONES, PROCUREMENT_STEPS,
                     RENOVATION, RENOVATION_TYPES, STAGES)
@@ -541,6 +542,7 @@ def build_demo(engine: Engine, seed: int, force: bool = False) -> dict:
                 conn.execute(table.insert(), rows[table])
         db.write_meta(conn, **meta, revision=state.revision, store_id=db.new_store_id(),
                       **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
+        store_shipped_boundaries(conn)  # boundaries live in the store, as for any city (intake.city)
         db.bump_revision(conn)
     store.use_wal(engine)
     return {table.name: len(rows[table]) for table in db.metadata.sorted_tables}

@@ -404,3 +404,21 @@ def render_deck(deck, key: str, height: int = 720, export_figure: go.Figure | No
                     height=height)
     if export_figure is not None:
         render_figure_downloads(export_figure, key)
+
+
+# ---- intake (数据填报, 导入记录) -------------------------------------------------------------
+
+def refresh_store() -> None:
+    """Forget the remembered revision after this session wrote to the store, so every page
+    shows the new data at once rather than within five seconds."""
+    _revision.clear()
+
+
+def remember(key: tuple, build):
+    """`build()` once per session for `key` (e.g. an uploaded file's hash and the store
+    revision): checking a 100,000-row file is not redone on every rerun."""
+    memo = st.session_state.setdefault("_remembered", {})
+    if key not in memo:
+        memo.clear()  # one upload at a time: keep memory flat
+        memo[key] = build()
+    return memo[key]

@@ -10,7 +10,7 @@ from retrofit.demo import DEMO_DATA_DATE
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = ["pages/overview.py", "pages/renovation.py", "pages/heating.py", "pages/ranking.py", "pages/map.py",
-         "pages/briefing.py", "pages/published.py", "pages/screen.py"]
+         "pages/briefing.py", "pages/published.py", "pages/screen.py", "pages/intake.py", "pages/imports.py"]
 
 
 @pytest.fixture

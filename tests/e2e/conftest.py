@@ -1,15 +1,16 @@
 """A real server and a real browser: `streamlit run app.py` on a free port against a copy of the
 demo store, driven by Debian's Chromium through Playwright (never `playwright install`)."""
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from builders import copy_sqlite_store
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -24,19 +25,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_url, tmp_path_factory):
-    """Base URL of the app served from a private copy of the demo store."""
-    db_file = tmp_path_factory.mktemp("e2e") / "e2e.db"
-    shutil.copy(demo_url.removeprefix("sqlite:///"), db_file)
-    yield from serve(f"sqlite:///{db_file}", tmp_path_factory)
-
-
-def serve(url: str, tmp_path_factory):
-    """`streamlit run app.py` on a free port against the store at `url`; yields the base URL."""
+@contextmanager
+def serve_store(url: str, folder: Path):
+    """`streamlit run app.py` on a free port against the store at `url` (log in `folder`);
+    yields the base URL."""
     port = _free_port()
     env = dict(os.environ, RETROFIT_DB_URL=url)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    log = open(folder / "streamlit.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                                "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -51,10 +46,33 @@ def serve(url: str, tmp_path_factory):
                 server.kill()
                 raise RuntimeError(f"streamlit did not start; see {log.name}") from None
             time.sleep(0.5)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@contextmanager
+def serve_app(demo_url: str, folder: Path):
+    """The app against a private copy of the demo store in `folder`; yields (base URL, store URL)."""
+    url = copy_sqlite_store(demo_url, folder / "e2e.db")
+    with serve_store(url, folder) as base:
+        yield base, url
+
+
+def serve(url: str, tmp_path_factory):
+    """For a fixture: the app against the store at `url`; yields the base URL."""
+    with serve_store(url, tmp_path_factory.mktemp("log")) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_url, tmp_path_factory):
+    """Base URL of the app served from a private copy of the demo store."""
+    with serve_app(demo_url, tmp_path_factory.mktemp("e2e")) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="session")
