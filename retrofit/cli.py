@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 
-from . import db, demo, files, fmt, notice, report, store, tables
+from . import db, demo, files, fmt, history, notice, report, store, tables
 from .intake import cli as intake_cli
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
         cmd.add_argument("--year", type=int, help="年度计划/批次(默认:截至日期所在年份)")
         cmd.add_argument("--format", choices=("json", "csv", "table"), default="table")
+        cmd.add_argument("--as-reported", action="store_true",
+                         help="按截至日期当天已报送的数据(撤回此后记录的导入与更正);默认按现有数据")
 
     rank_cmd = commands.add_parser(
         "rank", help="县区排名", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -114,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
         cmd.add_argument("--year", type=int, help="年度计划/批次(默认:截至日期所在年份)")
         cmd.add_argument("--previous", type=parse_date, help="上期日期,用于名次变化(默认:截至日期前最近一次调度)")
+        cmd.add_argument("--as-reported", action="store_true",
+                         help="按截至日期当天已报送的数据(撤回此后记录的导入与更正);默认按现有数据")
 
     notice_cmd = commands.add_parser("notice", help="进度通报文字", description=(
         "按数据生成进度通报(全市计划与完成、落后县区、资金留置、前期手续与实施方案、时间进度、名次变化、督办事项)。"))
@@ -193,6 +197,13 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
+def _read(engine, args, scope: report.Scope, function, *rest):
+    """`function(engine, *rest)` as of the date, or as reported on it with --as-reported."""
+    if getattr(args, "as_reported", False):
+        return history.compute_as_reported(engine, scope.as_of, function, *rest)
+    return function(engine, *rest)
+
+
 def run_rank(engine, args) -> str:
     try:
         measure = find_measure(args.program, args.measure)
@@ -201,7 +212,7 @@ def run_rank(engine, args) -> str:
                          f"{_measure_help(args.program)}") from None
     scope = resolve_scope(engine, args, programs=(args.program,))
     previous = resolve_previous(engine, args, scope)
-    table = report.rank_measure(engine, args.program, args.measure, scope, previous)
+    table = _read(engine, args, scope, report.rank_measure, args.program, args.measure, scope, previous)
     columns = ["rank", "county", "adcode", "value", "numerator", "denominator", "target", "gap_pp",
                "flag", "previous_rank", "rank_change"]
     if args.format == "json":
@@ -225,7 +236,7 @@ def resolve_previous(engine, args, scope: report.Scope):
 def run_notice(engine, args) -> str:
     programs = (args.program,) if args.program else tuple(PROGRAMS)
     scope = resolve_scope(engine, args, programs=programs)
-    return notice.build_notice(engine, scope, resolve_previous(engine, args, scope), programs).text
+    return _read(engine, args, scope, notice.build_notice, scope, resolve_previous(engine, args, scope), programs).text
 
 
 def build_csv_text(frame: pd.DataFrame) -> str:
@@ -257,7 +268,7 @@ def run_export_pack(engine, args) -> str:
     previous = resolve_previous(engine, args, scope)
     start = time.perf_counter()
     try:
-        content = pack.build_pack(engine, scope, previous, kind)
+        content = _read(engine, args, scope, pack.build_pack, scope, previous, kind)
     except exports.ExportUnavailable as error:
         raise UsageError(str(error)) from None
     try:
@@ -305,7 +316,7 @@ def run_published(engine, args) -> str:
 def run_measures(engine, args) -> str:
     scope = resolve_scope(engine, args, args.county)
     place = "、".join(args.county) if args.county else report.CITY
-    headline = report.compute_headline(engine, scope)
+    headline = _read(engine, args, scope, report.compute_headline, scope)
     if args.format == "json":
         return json.dumps({"as_of": scope.as_of.isoformat(), "year": scope.plan_year,
                            "county": place, "is_demo": db.load_is_demo(engine),

@@ -20,6 +20,7 @@ from .measures import MEASURES, find_measure
 from .vocab import PROGRAMS
 
 TEXT_MIME = "text/plain; charset=utf-8"
+LOCAL = datetime.now().astimezone().tzinfo  # the server's clock, which published_at is written in
 
 
 class PublishError(Exception):
@@ -143,6 +144,7 @@ def compute_corrections(engine: Engine, first: date | None = None, last: date | 
     (label), county, published (the figure then), current (now), published_value and
     current_value (percent, one decimal)."""
     reports = queries.load_published_reports(engine)
+    imports = queries.load_import_log(engine)
     reports = reports[(reports["status"] == db.PUBLISHED)
                       & reports["report_on"].map(lambda d: (first is None or d >= first) and (last is None or d <= last))]
     rows = []
@@ -163,9 +165,22 @@ def compute_corrections(engine: Engine, first: date | None = None, last: date | 
                                  county=f.county, published=_exact(f.numerator, f.denominator, measure.unit),
                                  current=_exact(numerator, denominator, measure.unit),
                                  published_value=fmt.percent_value(f.numerator, f.denominator),
-                                 current_value=fmt.percent_value(numerator, denominator)))
-    columns = ["report_on", "program", "measure", "county", "published", "current", "published_value", "current_value"]
+                                 current_value=fmt.percent_value(numerator, denominator),
+                                 source=describe_sources(imports, published.published_at, f.adcode)))
+    columns = ["report_on", "program", "measure", "county", "published", "current", "published_value", "current_value",
+               "source"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def describe_sources(imports: pd.DataFrame, published_at: datetime, adcode: str) -> str:
+    """The imports in force recorded after publication that could have changed a county's figure
+    (its own files and city-wide ones; any county's for the city row): '第3次导入(11-22 张三)'."""
+    # imported_at is UTC text; published_at this server's local time (datetime.now()).
+    recorded = pd.to_datetime(imports["imported_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL).dt.tz_localize(None)
+    after = imports[(recorded >= pd.Timestamp(published_at).floor("s")) & (imports["status"] != "已撤销")]
+    if adcode:
+        after = after[after["county_adcode"].isna() | (after["county_adcode"] == adcode)]
+    return "、".join(f"第{i}次导入({t[5:10]} {w})" for i, t, w in zip(after["id"], after["imported_at"], after["who"]))
 
 
 def _exact(numerator: int, denominator: int, unit: str) -> str:
@@ -177,9 +192,10 @@ def describe_corrections(corrections: pd.DataFrame, limit: int = 5) -> str:
     """'发布后修正:陇县完成率 73.0% → 74.2%;…' for a page note; '' when nothing changed."""
     if corrections.empty:
         return ""
-    items = [f"{r.county}{r.measure} {fmt.format_percent(_share(r.published_value))} → "
-             f"{fmt.format_percent(_share(r.current_value))}" if r.published_value != r.current_value
-             else f"{r.county}{r.measure} {r.published} → {r.current}" for r in corrections.head(limit).itertuples()]
+    items = [(f"{r.county}{r.measure} {fmt.format_percent(_share(r.published_value))} → "
+              f"{fmt.format_percent(_share(r.current_value))}" if r.published_value != r.current_value
+              else f"{r.county}{r.measure} {r.published} → {r.current}") + (f",{r.source}" if r.source else "")
+             for r in corrections.head(limit).itertuples()]
     more = f"等{len(corrections)}项" if len(corrections) > limit else ""
     return "发布后修正:" + ";".join(items) + more
 

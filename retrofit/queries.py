@@ -393,3 +393,10 @@ def load_published_files(engine: Engine, report_id: int, with_content: bool = Fa
     f = db.published_file
     columns = [f.c.name, f.c.mime, f.c.sha256] + ([f.c.content] if with_content else [])
     return _frame(engine, select(*columns).where(f.c.report_id == report_id).order_by(f.c.name))
+
+
+def load_import_log(engine: Engine) -> pd.DataFrame:
+    """Every county import: id, imported_at (UTC, ISO), who, county_adcode (None: city-wide), status."""
+    log = db.import_log
+    return _frame(engine, select(log.c.id, log.c.imported_at, log.c.who, log.c.county_adcode, log.c.status)
+                  .order_by(log.c.id))

@@ -10,6 +10,8 @@ DEFAULT_DB_FILE = DATA_DIR / "retrofit.db"
 DB_URL_ENV = "RETROFIT_DB_URL"
 
 DEMO_SEED = 20261120
+# The bureau's clock: "as reported on a date" means up to the end of that day here.
+LOCAL_TIMEZONE = "Asia/Shanghai"
 
 # Waiting on the store, in seconds. SQLite readers never wait in WAL mode; the busy timeout is for
 # a writer behind another writer. PostgreSQL: a host that never answers is given up after the

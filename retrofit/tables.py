@@ -218,4 +218,5 @@ def build_corrections_table(corrections: pd.DataFrame) -> pd.DataFrame:
         "通报日期": corrections["report_on"], "工作": corrections["program"], "指标": corrections["measure"],
         "县区": corrections["county"], "发布时": corrections["published"], "现在": corrections["current"],
         "发布时(%)": corrections["published_value"], "现在(%)": corrections["current_value"],
+        "发布后的导入": corrections["source"],
     })

@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 
-from . import db, demo, exports, fmt, publish, queries, report, screen, store
+from . import db, demo, exports, fmt, history, publish, queries, report, screen, store
 from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
@@ -97,22 +97,38 @@ def store_key() -> str:
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
-def _cached_call(store: str, function: str, args: tuple, kwargs: tuple):
+def _cached_call(store: str, function: str, args: tuple, kwargs: tuple, reported_on: date | None = None):
     module, name = function.rsplit(".", 1)
     url = store.rsplit("#", 1)[0]
-    return getattr(importlib.import_module(module), name)(get_engine(url), *args, **dict(kwargs))
+    target = getattr(importlib.import_module(module), name)
+    if reported_on is not None:
+        return history.compute_as_reported(get_engine(url), reported_on, target, *args, **dict(kwargs))
+    return target(get_engine(url), *args, **dict(kwargs))
 
 
 def cached(function, *args, **kwargs):
-    """`function(engine, *args, **kwargs)` for a retrofit function, cached per data revision."""
+    """`function(engine, *args, **kwargs)` for a retrofit function, cached per data revision; on
+    the store as reported at the end of the as-of date when the sidebar asks for that (口径)."""
     assert function.__module__.startswith("retrofit."), "only retrofit functions are cached"
     return _cached_call(store_key(), f"{function.__module__}.{function.__qualname__}", args,
-                        tuple(sorted(kwargs.items())))
+                        tuple(sorted(kwargs.items())), reported_day())
+
+
+REPORTED = "reported"  # the sidebar's 口径 choice and its URL parameter: as reported on the as-of date
+READINGS = {"now": "按现有数据", REPORTED: "按当日已报送"}
+
+
+def reported_day() -> date | None:
+    """The as-of date when the user reads the store as reported on it, else None (as of it, now)."""
+    if st.session_state.get(REPORTED) != "reported":
+        return None
+    as_of = st.session_state.get("as_of")
+    return as_of if isinstance(as_of, date) else None
 
 
 # ---- shared filters (sidebar, bound to the URL) ---------------------------------------------
 
-FILTER_KEYS = ("county", "year", "as_of", "previous", "stage", "route")  # the sidebar's URL parameters
+FILTER_KEYS = ("county", "year", "as_of", "previous", "stage", "route", "reported")  # the sidebar's URL parameters
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,9 @@ def render_filters() -> Filters:
                             else len(years) - 1, key="year", bind="query-params", placeholder="选择年度")
         as_of = st.date_input("数据截至", value=data_date, min_value=date(FIRST_YEAR, 1, 1), max_value=data_date,
                               key="as_of", bind="query-params", format="YYYY-MM-DD")
+        st.segmented_control("口径", ["now", REPORTED], format_func=READINGS.get, default="now", key=REPORTED,
+                             bind="query-params", help="按现有数据:截至日期及以前的事实,含此后的更正;"
+                             "按当日已报送:截至日期当天结束时平台已有的数据(撤回此后记录的导入与更正)")
         default = cached(report.previous_report_date, as_of)
         earlier = sorted({d.isoformat() for d in reports if d < as_of} | ({default.isoformat()} if default else set()),
                          reverse=True)
@@ -240,6 +259,7 @@ def render_header(title: str) -> None:
         st.title(fmt.escape_markdown(title))  # titles carry stored county names
         demo_mark = " · :red-badge[演示数据]" if cached(db.load_is_demo) else ""
         previous = f" · 对比上期 {fmt.format_date(f.previous)}" if f.previous else ""
+        previous += " · 口径:**当日已报送**" if reported_day() else ""
         st.markdown(f"数据截至 **{fmt.format_date(f.scope.as_of)}** · {f.scope.plan_year}年度 · "
                     f"范围:**{fmt.escape_markdown(f.place)}**{previous}{demo_mark}")
         if notes := st.session_state.get("_filter_notes"):

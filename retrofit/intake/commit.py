@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Date, bindparam, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from .. import db, fmt, report
+from ..history import ConnectionEngine
 from ..vocab import PROGRAMS
 from .sheets import PROGRAM_LABELS, SheetSpec
 from .validate import CheckedSheet, CheckResult
@@ -225,18 +226,6 @@ def insert_rows(conn: Connection, table, columns: list[str], rows: list[dict]) -
         conn.exec_driver_sql(statement, values)
 
 
-class _ConnectionEngine:
-    """Just enough of an Engine for the read queries (`connect()`), bound to one open
-    connection: the preview reads the measures inside its uncommitted transaction."""
-
-    def __init__(self, conn: Connection):
-        self._conn = conn
-        self.dialect = conn.dialect
-
-    def connect(self):
-        return nullcontext(self._conn)
-
-
 def _measure_scope(result: CheckResult, plans: list[SheetPlan]) -> tuple[str | None, int | None]:
     """The program and plan year whose measures the file moves (the year most rows name)."""
     for plan in plans:
@@ -267,10 +256,10 @@ def build_preview(engine: Engine, result: CheckResult) -> Preview:
         try:
             plans = [plan_sheet(conn, s) for s in result.sheets]
             program, year = _measure_scope(result, plans)
-            before = compute_effect(_ConnectionEngine(conn), result, program, year)
+            before = compute_effect(ConnectionEngine(conn), result, program, year)
             apply_plans(conn, plans, None)
             _advance_data_date(conn, result.data_date)
-            after = compute_effect(_ConnectionEngine(conn), result, program, year)
+            after = compute_effect(ConnectionEngine(conn), result, program, year)
         finally:
             transaction.rollback()
     counts = dict(inserted=sum(len(p.inserts) for p in plans), updated=sum(len(p.updates) for p in plans),
@@ -388,9 +377,7 @@ def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
     when a later import (not undone) changed the same rows, or the import is already undone.
     Returns counts restored / deleted."""
     from ..db import import_change as change, import_log as log
-    from .sheets import SHEETS
 
-    tables = {s.table.name: s for s in SHEETS}
     with engine.begin() as conn:
         entry = conn.execute(select(log).where(log.c.id == import_id)).mappings().first()
         if entry is None:
@@ -405,38 +392,49 @@ def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
         clash = sorted({i for i, t, k in later if (t, k) in mine_keys})
         if clash:
             raise ImportRefused(f"第 {'、'.join(map(str, clash))} 次导入修改了相同的记录:请先撤销较晚的导入,再撤销本次")
-        restored = deleted = 0
-        # Later sheets refer to earlier ones (households to villages): undo them first.
-        order = {s.table.name: n for n, s in enumerate(SHEETS)}
-        for name in sorted({c.table_name for c in mine}, key=lambda t: -order.get(t, -1)):
-            changes = [c for c in mine if c.table_name == name]
-            if name == "store_meta":
-                for c in changes:
-                    db.write_meta(conn, **{c.row_key: json.loads(c.before_json)["value"]})
-                continue
-            spec = tables[name]
-            keys = [[_typed_key(spec.table.c[k], v) for k, v in zip(spec.keys, c.row_key.split("|"))]
-                    for c in changes if c.action == "insert"]
-            deleted += _delete_keys(conn, spec, keys)
-            olds = [_from_json(spec.table, c.before_json) for c in changes if c.action == "update"]
-            if olds and _nullable_key(spec):
-                for old in olds:
-                    conn.execute(spec.table.update().where(*_where_key(spec, [old[k] for k in spec.keys]))
-                                 .values({k: v for k, v in old.items() if k not in spec.keys}))
-                restored += len(olds)
-            elif olds:
-                settable = [k for k in olds[0] if k not in spec.keys]
-                statement = spec.table.update().where(
-                    *[spec.table.c[k] == bindparam(f"_k_{k}") for k in spec.keys]).values(
-                    {k: bindparam(k) for k in settable})
-                conn.execute(statement, [{**{k: old[k] for k in settable}, **{f"_k_{k}": old[k] for k in spec.keys}}
-                                         for old in olds])
-                restored += len(olds)
+        restored, deleted = revert_changes(conn, mine)
         conn.execute(log.update().where(log.c.id == import_id).values(
             status=UNDONE, undone_at=_now(), undone_by=((who or "").strip() or "未署名")[:40]))
         if mine:
             db.bump_revision(conn)
     return dict(restored=restored, deleted=deleted)
+
+
+def revert_changes(conn: Connection, mine: list) -> tuple[int, int]:
+    """Put back what the import_change rows `mine` (one import's, latest first) changed, in the
+    caller's transaction: replaced values restored, inserted rows deleted. Returns (restored,
+    deleted). Undo commits it; history.reported_on runs it in a transaction it rolls back."""
+    from .sheets import SHEETS
+
+    tables = {s.table.name: s for s in SHEETS}
+    restored = deleted = 0
+    # Later sheets refer to earlier ones (households to villages): undo them first.
+    order = {s.table.name: n for n, s in enumerate(SHEETS)}
+    for name in sorted({c.table_name for c in mine}, key=lambda t: -order.get(t, -1)):
+        changes = [c for c in mine if c.table_name == name]
+        if name == "store_meta":
+            for c in changes:
+                db.write_meta(conn, **{c.row_key: json.loads(c.before_json)["value"]})
+            continue
+        spec = tables[name]
+        keys = [[_typed_key(spec.table.c[k], v) for k, v in zip(spec.keys, c.row_key.split("|"))]
+                for c in changes if c.action == "insert"]
+        deleted += _delete_keys(conn, spec, keys)
+        olds = [_from_json(spec.table, c.before_json) for c in changes if c.action == "update"]
+        if olds and _nullable_key(spec):
+            for old in olds:
+                conn.execute(spec.table.update().where(*_where_key(spec, [old[k] for k in spec.keys]))
+                             .values({k: v for k, v in old.items() if k not in spec.keys}))
+            restored += len(olds)
+        elif olds:
+            settable = [k for k in olds[0] if k not in spec.keys]
+            statement = spec.table.update().where(
+                *[spec.table.c[k] == bindparam(f"_k_{k}") for k in spec.keys]).values(
+                {k: bindparam(k) for k in settable})
+            conn.execute(statement, [{**{k: old[k] for k in settable}, **{f"_k_{k}": old[k] for k in spec.keys}}
+                                     for old in olds])
+            restored += len(olds)
+    return restored, deleted
 
 
 def _delete_keys(conn: Connection, spec: SheetSpec, keys: list[list]) -> int:
