@@ -374,6 +374,14 @@ def is_ready(engine: Engine) -> bool:
         return conn.execute(select(county.c.adcode).limit(1)).first() is not None
 
 
+def sync_id_sequence(conn: Connection, table: Table) -> None:
+    """On PostgreSQL, move `table`'s serial id sequence past its highest id: rows written with
+    explicit ids (the demo generator's) leave it behind, and the next new row would clash."""
+    if conn.dialect.name == "postgresql" and "id" in table.c:
+        conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                             f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
+
+
 def read_meta(conn: Connection) -> dict[str, str]:
     return dict(conn.execute(select(store_meta.c.key, store_meta.c.value)).all())
 

@@ -540,6 +540,7 @@ def build_demo(engine: Engine, seed: int, force: bool = False) -> dict:
         for table in db.metadata.sorted_tables:
             if rows[table]:
                 conn.execute(table.insert(), rows[table])
+                db.sync_id_sequence(conn, table)
         db.write_meta(conn, **meta, revision=state.revision, store_id=db.new_store_id(),
                       **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
         store_shipped_boundaries(conn)  # boundaries live in the store, as for any city (intake.city)

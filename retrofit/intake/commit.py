@@ -194,11 +194,8 @@ def insert_rows(conn: Connection, table, columns: list[str], rows: list[dict]) -
     SQLAlchemy writes them there (ISO text) and booleans as 0/1. Elsewhere SQLAlchemy's own
     batched insert."""
     if conn.dialect.name != "sqlite":
-        if conn.dialect.name == "postgresql" and "id" in table.c and "id" not in columns:
-            # Rows written with explicit ids (the demo generator does) leave the serial sequence
-            # behind; move it past the highest id so new rows get free ones.
-            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                 f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
+        if "id" not in columns:
+            db.sync_id_sequence(conn, table)  # stores built before the demo synced its sequences
         names = ", ".join(f'"{c}"' for c in columns)
         driver = conn.connection.driver_connection
         if conn.dialect.driver == "psycopg" and hasattr(driver, "cursor"):
