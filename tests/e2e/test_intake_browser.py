@@ -22,22 +22,22 @@ def own_app(demo_url, tmp_path):
         yield served
 
 
-def _filled_linyou(store_url: str, path) -> None:
-    """麟游县's template with every tendered household installed and connected by 11-14 (a county
-    catching up its ledger after weeks without reporting)."""
+def filled_linyou(store_url: str, path, connected_on: date = CONNECTED_ON) -> None:
+    """麟游县's template with every tendered household installed and connected by `connected_on`
+    (a county catching up its ledger after weeks without reporting)."""
     book = load_workbook(io.BytesIO(templates.build_template(db.make_engine(store_url), "heating", "麟游县", 2026)))
     sheet = book["一户一档"]
     headers = [c.value for c in sheet[3]]
     tendered, installed, connected = (headers.index(h) + 1 for h in ("设备招标日期", "户内改造日期", "通气通电日期"))
     for r in range(4, sheet.max_row + 1):
         tender_day, install_day = sheet.cell(r, tendered).value, sheet.cell(r, installed).value
-        if tender_day is None or sheet.cell(r, connected).value is not None or tender_day.date() > CONNECTED_ON:
+        if tender_day is None or sheet.cell(r, connected).value is not None or tender_day.date() > connected_on:
             continue
         if install_day is None:
-            sheet.cell(r, installed).value = CONNECTED_ON
-        elif install_day.date() > CONNECTED_ON:
+            sheet.cell(r, installed).value = connected_on
+        elif install_day.date() > connected_on:
             continue
-        sheet.cell(r, connected).value = CONNECTED_ON
+        sheet.cell(r, connected).value = connected_on
     book.save(path)
 
 
@@ -66,7 +66,7 @@ def test_an_uploaded_ledger_is_previewed_imported_ranked_and_undone(page, own_ap
     assert before == _store_ranking(engine)
 
     path = tmp_path / "麟游县清洁取暖.xlsx"
-    _filled_linyou(store_url, path)
+    filled_linyou(store_url, path)
     effect = commit.build_preview(engine, validate.check_file(engine, path.read_bytes(), path.name)).effect
     change = effect.set_index("指标").loc["完成率", "变化"]
     assert change != "不变"
