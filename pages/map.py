@@ -35,9 +35,10 @@ if POINTS[HEATING] in points:
 if POINTS[RENOVATION] in points:
     communities = maps.build_community_points(ui.cached(report.compute_communities, f.scope, f.stages))
 
-ui.render_deck(maps.build_county_deck(table, measure, villages, communities), key="county_map",
-               export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()),
-               note=geo.build_boundary_note(table))
+boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
+ui.render_deck(maps.build_county_deck(table, measure, boundaries, view, villages, communities), key="county_map",
+               export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta(), boundaries, view),
+               note=geo.build_boundary_note(table, boundaries))
 st.caption("县区颜色:红=落后目标线超过阈值,黄=落后,绿=达到;村点颜色为该村完成率对照全市完成率目标线;"
            "小区点红色表示有逾期阶段。点击县区(或县区内的村、小区点位)即按该县区筛选全部页面。"
            "底图为空白(离线),边界仅供示意。")

@@ -46,9 +46,11 @@ with right:
                                    default=HEATING, key="overview_map", label_visibility="collapsed") or HEATING
     table = ui.cached(report.rank_measure, program, RANKED[program], f.scope, f.previous)
     measure = find_measure(program, RANKED[program])
-    ui.render_deck(maps.build_county_deck(table, measure, zoom=7.6), key="overview_map_deck", height=620,
-                   export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta()),
-                   note=geo.build_boundary_note(table))
+    boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
+    ui.render_deck(maps.build_county_deck(table, measure, boundaries, view, zoom_step=maps.HALF_WIDTH_ZOOM_STEP),
+                   key="overview_map_deck", height=620,
+                   export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta(), boundaries, view),
+                   note=geo.build_boundary_note(table, boundaries))
     st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
 lag_col, money_col = st.columns([3, 2])

@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from retrofit import db, queries, report, screen, ui
+from retrofit import db, geo, queries, report, screen, ui
 from retrofit.charts import ChartMeta
-from retrofit.geo import load_boundaries
 from retrofit.measures import find_measure
 from retrofit.vocab import HEATING, RENOVATION
 
@@ -106,7 +105,8 @@ def render_slots() -> None:
     table = ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
     highlight = (panel.county,) if panel.is_spotlight else params.counties
     meta = ChartMeta(params.as_of, is_demo)
-    ranking, county_map = screen.build_figures(table, measure, meta, viewport, highlight, load_boundaries())
+    ranking, county_map = screen.build_figures(table, measure, meta, viewport, highlight,
+                                               ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view))
 
     with st.container(key="screen-main"):
         left, middle, right = st.columns(screen.COLUMNS, gap=None)

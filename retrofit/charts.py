@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from shapely.geometry import shape
 
 from . import fmt
-from .geo import build_boundary_note, load_boundaries
+from .geo import MapView, build_boundary_note
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, read_city_line
 from .report import CITY, SCOPE_TOTAL
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PALETTE, PRIMARY
@@ -22,9 +22,6 @@ from .vocab import PROGRAMS
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 FLAG_LABELS = {RED: f"红:落后超过{FLAG_THRESHOLDS.red_gap_pp:g}个百分点", YELLOW: "黄:落后于目标线",
                GREEN: "绿:达到或超过目标线", NO_FLAG: "无任务"}
-# The demo city's extent (degrees), for framing the map.
-CITY_CENTRE = {"lon": 107.22, "lat": 34.36}
-CITY_ZOOM = 7.3
 DATE_TICKS = "%-m月%-d日"
 
 
@@ -161,12 +158,13 @@ def wrap_note(text: str, chars_per_line: int = NOTE_CHARS_PER_LINE) -> str:
     return "<br>".join(lines + [line])
 
 
-def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, title: str | None = None,
-                            theme: Theme = LIGHT, height: int = 620) -> go.Figure:
-    """The city's counties coloured by flag and labelled with the measure's value, on a blank
-    background (no tile server or glyph server needed). Counties without a boundary are left
-    off, and named in a note under the title."""
-    boundaries = load_boundaries()
+def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, boundaries: dict,
+                            view: MapView, title: str | None = None, theme: Theme = LIGHT,
+                            height: int = 620) -> go.Figure:
+    """The city's counties (`boundaries`, geo.load_store_boundaries, framed by `view`) coloured
+    by flag and labelled with the measure's value, on a blank background (no tile server or
+    glyph server needed). Counties without a boundary are left off, and named in a note under
+    the title."""
     centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
                for f in boundaries["features"]}
     drawn = table[table["adcode"].isin(list(centres))]
@@ -189,7 +187,8 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
         # MapLibre accepts only its own font names here; with no glyph server in the style it
         # draws them with the browser's fonts.
         textfont=dict(size=theme.base_font - 1, color="#10161f", family="Open Sans Bold"), hoverinfo="skip"))
-    fig.update_layout(map=dict(style=blank_map_style(theme.paper), center=CITY_CENTRE, zoom=CITY_ZOOM),
+    fig.update_layout(map=dict(style=blank_map_style(theme.paper), center=dict(lon=view.lon, lat=view.lat),
+                               zoom=view.zoom),
                       clickmode="event+select")
     fig = _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}分布", "", meta, theme, height)
     fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.01,

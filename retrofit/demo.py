@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 
 from . import db, store
-from .geo import load_boundaries, load_county_shapes, sample_point
+from .geo import load_shipped_boundaries, load_county_shapes, sample_point
 from .intake.city import store_shipped_boundaries
 from .settings import DEMO_SEED
 from .vocab import (CONTENT_ITEMS, FUND_SOURCES, HEATING, MILESTONES, PROCUREMENT_STEPS,
@@ -178,7 +178,7 @@ class _DemoCity:
     # ---- reference tables -------------------------------------------------------------
 
     def build_reference(self, seed: int) -> None:
-        for seq, feature in enumerate(load_boundaries()["features"], start=1):
+        for seq, feature in enumerate(load_shipped_boundaries()["features"], start=1):
             props = feature["properties"]
             self.add(db.county, adcode=props["adcode"], name=props["name"], kind=props["kind"], seq=seq)
         for year in BATCH_YEARS:

@@ -1,28 +1,58 @@
-"""County boundaries (shipped GeoJSON in data/), which counties have one, and point-in-county
-geometry."""
+"""County boundaries (the store's, else the shipped GeoJSON in data/), the map view that frames
+them, which counties have one, and point-in-county geometry."""
 import json
 import random
 from functools import lru_cache
+from typing import NamedTuple
 
 import pandas as pd
 import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 
+from .intake.city import compute_map_view, load_boundaries_geojson, load_map_view
 from .settings import BOUNDARIES_FILE
 
 
+class MapView(NamedTuple):
+    """Where a ~900 px wide map looks: centre (degrees) and zoom that frame the city."""
+    lon: float
+    lat: float
+    zoom: float
+
+
 @lru_cache(maxsize=1)
-def load_boundaries() -> dict:
-    """The demo city's counties as a GeoJSON FeatureCollection; feature ids are adcodes."""
+def load_shipped_boundaries() -> dict:
+    """The demo city's (宝鸡) counties as shipped in data/, a GeoJSON FeatureCollection; feature
+    ids are adcodes. Maps draw the store's boundaries (load_store_boundaries), not this file."""
     return json.loads(BOUNDARIES_FILE.read_text(encoding="utf-8"))
+
+
+def load_store_boundaries(engine: Engine) -> dict:
+    """The boundaries every map draws: the store's (`county_boundary`, any city), or the shipped
+    demo file for a store made before boundaries lived in the store."""
+    stored = load_boundaries_geojson(engine) if inspect(engine).has_table("county_boundary") else None
+    return stored or load_shipped_boundaries()
+
+
+def load_store_map_view(engine: Engine) -> MapView:
+    """The view stored with the boundaries, or the one that frames the boundaries drawn."""
+    stored = load_map_view(engine) if inspect(engine).has_table("county_boundary") else None
+    return MapView(*stored) if stored else compute_boundaries_view(load_store_boundaries(engine))
+
+
+def compute_boundaries_view(geojson: dict) -> MapView:
+    """The view that frames every outline of a FeatureCollection (as stored by intake.city)."""
+    return MapView(*(float(v) for v in compute_map_view([shape(f["geometry"]) for f in geojson["features"]])))
 
 
 @lru_cache(maxsize=1)
 def load_county_shapes() -> dict[str, BaseGeometry]:
     """adcode -> prepared county polygon (prepared: fast repeated containment tests)."""
     shapes = {}
-    for feature in load_boundaries()["features"]:
+    for feature in load_shipped_boundaries()["features"]:
         geom = shape(feature["geometry"])
         shapely.prepare(geom)
         shapes[feature["properties"]["adcode"]] = geom
@@ -32,19 +62,19 @@ def load_county_shapes() -> dict[str, BaseGeometry]:
 NO_BOUNDARY_NOTE = "无边界数据,未在地图上显示:"
 
 
-def list_boundary_adcodes(geojson: dict | None = None) -> set[str]:
-    """The adcodes the boundary file (or `geojson`) draws."""
-    return {f["properties"]["adcode"] for f in (load_boundaries() if geojson is None else geojson)["features"]}
+def list_boundary_adcodes(geojson: dict) -> set[str]:
+    """The adcodes the FeatureCollection draws."""
+    return {f["properties"]["adcode"] for f in geojson["features"]}
 
 
-def list_counties_without_boundary(table: pd.DataFrame, geojson: dict | None = None) -> list[str]:
-    """The counties of `table` (columns adcode, county), in its order, that the boundary file
-    lacks: a county added to the store before its outline reaches data/."""
+def list_counties_without_boundary(table: pd.DataFrame, geojson: dict) -> list[str]:
+    """The counties of `table` (columns adcode, county), in its order, that the boundaries
+    `geojson` lack: a county added to the store before its outline."""
     drawn = list_boundary_adcodes(geojson)
     return list(dict.fromkeys(n for a, n in zip(table["adcode"], table["county"], strict=True) if a not in drawn))
 
 
-def build_boundary_note(table: pd.DataFrame, geojson: dict | None = None) -> str:
+def build_boundary_note(table: pd.DataFrame, geojson: dict) -> str:
     """'无边界数据,未在地图上显示:北县、南区' for the counties of `table` a map cannot draw, ''
     when it draws them all. Every map (desk, wall, exports, pack) shows this same sentence, so a
     county missing from the map is not mistaken for one without work."""

@@ -1,7 +1,7 @@
 """The detailed map (`build_*_deck -> pdk.Deck`): counties coloured by flag, villages and
 communities as points with tooltips, all offline. Every pickable object carries `county`, so a
 click can filter the app to it, on a county's area or on a village or community dot inside it.
-Counties the boundary file lacks are left off the map (geo.build_boundary_note names them)."""
+Counties the boundaries lack are left off the map (geo.build_boundary_note names them)."""
 import json
 import urllib.parse
 
@@ -10,8 +10,7 @@ import pydeck as pdk
 from shapely.geometry import shape
 
 from . import fmt
-from .charts import CITY_CENTRE
-from .geo import load_boundaries
+from .geo import MapView
 from .measures import Measure, compute_flag, compute_gap_pp
 from .settings import FLAG_COLOURS, PRIMARY
 
@@ -22,6 +21,9 @@ BLANK_STYLE = "data:application/json," + urllib.parse.quote(json.dumps(
     {"version": 8, "sources": {}, "layers": [{"id": "bg", "type": "background",
                                               "paint": {"background-color": "#f4f1ea"}}]}))
 COUNTY_LAYER, VILLAGE_LAYER, COMMUNITY_LAYER = "counties", "villages", "communities"
+# The deck is wider than the ~900 px the stored view frames: a full-width map (宝鸡: 7.3 -> 8.1)
+# and the overview's half-page one (7.3 -> 7.6) zoom in by these steps.
+FULL_WIDTH_ZOOM_STEP, HALF_WIDTH_ZOOM_STEP = 0.8, 0.3
 
 
 def _literal(text: str) -> str:
@@ -37,12 +39,12 @@ def _rgba(hex_colour: str, alpha: int = 255) -> list[int]:
 POLYGON_COLUMNS = ["county", "name", "info", "polygon", "fill", "label", "detail"]
 
 
-def _county_polygons(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+def _county_polygons(table: pd.DataFrame, measure: Measure, boundaries: dict) -> pd.DataFrame:
     """One row per ring of each county's outline, with the measure's value and flag colour
     (counties of the table only: an outline of a county not in the store is not drawn)."""
     by_adcode = table.set_index("adcode")
     rows = []
-    for feature in load_boundaries()["features"]:
+    for feature in boundaries["features"]:
         adcode = feature["properties"]["adcode"]
         if adcode not in by_adcode.index:
             continue
@@ -57,10 +59,10 @@ def _county_polygons(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=POLYGON_COLUMNS)
 
 
-def _county_labels(table: pd.DataFrame) -> pd.DataFrame:
+def _county_labels(table: pd.DataFrame, boundaries: dict) -> pd.DataFrame:
     """A label per county that has an outline (the others are named in the boundary note)."""
     centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
-               for f in load_boundaries()["features"]}
+               for f in boundaries["features"]}
     return pd.DataFrame([dict(county=r.county, position=[centres[r.adcode].x, centres[r.adcode].y],
                               text=f"{r.county}\n{fmt.format_percent_of(r.numerator, r.denominator)}")
                          for r in table.itertuples() if r.adcode in centres],
@@ -92,13 +94,15 @@ def build_community_points(communities: pd.DataFrame) -> pd.DataFrame:
                                                "label", "detail"]]
 
 
-def build_county_deck(table: pd.DataFrame, measure: Measure, villages: pd.DataFrame | None = None,
-                      communities: pd.DataFrame | None = None, zoom: float = 8.1) -> pdk.Deck:
-    """Counties coloured by flag with labels, optional village and community points. `zoom` 8.1
-    frames the whole city in a full-width map; about 7.4 in half the page."""
-    labels = _county_labels(table)
+def build_county_deck(table: pd.DataFrame, measure: Measure, boundaries: dict, view: MapView,
+                      villages: pd.DataFrame | None = None, communities: pd.DataFrame | None = None,
+                      zoom_step: float = FULL_WIDTH_ZOOM_STEP) -> pdk.Deck:
+    """Counties (`boundaries`, geo.load_store_boundaries) coloured by flag with labels, optional
+    village and community points, centred on `view`. `zoom_step` above the view's zoom (made
+    for ~900 px) frames the whole city in a full-width map; HALF_WIDTH_ZOOM_STEP in half the page."""
+    labels = _county_labels(table, boundaries)
     layers = [
-        pdk.Layer("PolygonLayer", _county_polygons(table, measure), id=COUNTY_LAYER, get_polygon="polygon",
+        pdk.Layer("PolygonLayer", _county_polygons(table, measure, boundaries), id=COUNTY_LAYER, get_polygon="polygon",
                   get_fill_color="fill", get_line_color=[255, 255, 255], line_width_min_pixels=1.5,
                   pickable=True, auto_highlight=True, stroked=True),
     ]
@@ -122,7 +126,7 @@ def build_county_deck(table: pd.DataFrame, measure: Measure, villages: pd.DataFr
                             outline_width=2, outline_color=[255, 255, 255, 200]))
     tooltip = {"html": "<b>{county}</b> {name}<br/>{label}{info}<br/>{detail}",
                "style": {"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"}}
-    view = pdk.ViewState(longitude=CITY_CENTRE["lon"], latitude=CITY_CENTRE["lat"], zoom=zoom, pitch=0)
+    start = pdk.ViewState(longitude=view.lon, latitude=view.lat, zoom=view.zoom + zoom_step, pitch=0)
     # Without a depth test the layers stack in the order listed, so labels stay on top of points.
-    return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE, tooltip=tooltip,
+    return pdk.Deck(layers=layers, initial_view_state=start, map_style=BLANK_STYLE, tooltip=tooltip,
                     parameters={"depthTest": False})

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -42,7 +43,7 @@ from sqlalchemy.engine import Engine
 from xlsxwriter import Workbook as XlsxWorkbook
 
 from . import charts, db, exports, fmt, notice, queries, report
-from .geo import build_boundary_note
+from .geo import MapView, build_boundary_note, load_store_boundaries, load_store_map_view
 from .measures import FLAG_LABELS_SHORT, GREEN, NO_FLAG, RED, YELLOW, Measure, find_measure, read_city_line
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PRIMARY
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -74,6 +75,8 @@ class PackContent:
     meta: charts.ChartMeta
     notice: notice.Notice
     headline: pd.DataFrame
+    boundaries: dict   # the store's (geo.load_store_boundaries): the map slides draw these
+    view: MapView
     rankings: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
 
     @property
@@ -89,7 +92,8 @@ def load_pack_content(engine: Engine, scope: report.Scope, previous: date | None
     return PackContent(scope=scope, previous=previous, place="、".join(names) if scope.counties else "全市",
                        meta=charts.ChartMeta(scope.as_of, db.load_is_demo(engine)),
                        notice=notice.build_notice(engine, scope, previous, programs),
-                       headline=report.compute_headline(engine, scope), rankings=rankings)
+                       headline=report.compute_headline(engine, scope), rankings=rankings,
+                       boundaries=load_store_boundaries(engine), view=load_store_map_view(engine))
 
 
 def pack_kind(path: str | Path) -> str:
@@ -351,13 +355,19 @@ def _ranking_slide(deck: _Deck, program: str, key: str) -> None:
 MAP_SIZE, MAP_ZOOM_STEP = (760, 600), 0.45
 
 
+def build_map_figure(content: PackContent, program: str, key: str) -> go.Figure:
+    """The map slide's picture: the store's counties coloured by the measure, framed to fill it."""
+    measure, table = find_measure(program, key), content.rankings[program, key]
+    fig = charts.build_choropleth_figure(table, measure, content.meta, content.boundaries, content.view,
+                                         title=f"{PROGRAMS[program]} · 各县区{measure.label}分布", height=MAP_SIZE[1])
+    return fig.update_layout(map_zoom=content.view.zoom + MAP_ZOOM_STEP)
+
+
 def _map_slide(deck: _Deck, program: str, key: str) -> None:
     content = deck.content
     measure, table = find_measure(program, key), content.rankings[program, key]
-    fig = charts.build_choropleth_figure(table, measure, content.meta,
-                                         title=f"{PROGRAMS[program]} · 各县区{measure.label}分布", height=MAP_SIZE[1])
-    fig.update_layout(map_zoom=charts.CITY_ZOOM + MAP_ZOOM_STEP)
-    image = exports.build_figure_bytes(fig, "png", scale=3, width=MAP_SIZE[0], height=MAP_SIZE[1])
+    image = exports.build_figure_bytes(build_map_figure(content, program, key), "png", scale=3, width=MAP_SIZE[0],
+                                       height=MAP_SIZE[1])
     slide = deck.slide(f"{PROGRAMS[program]} · {measure.label}分布图")
     height = 5.6
     width = height * MAP_SIZE[0] / MAP_SIZE[1]
@@ -367,7 +377,7 @@ def _map_slide(deck: _Deck, program: str, key: str) -> None:
     lines = [(fmt.format_target(city.name, city.share) if city.share is not None else "", 16, True, DARK)]
     lines += [(f"{int(r.rank)}. {r.county}  {_rate(r.numerator, r.denominator)}", 15, r.flag == RED,
                _hex(FLAG_COLOURS[r.flag]) if r.flag == RED else DARK) for r in ranked.itertuples()]
-    if note := build_boundary_note(table):
+    if note := build_boundary_note(table, content.boundaries):
         lines.append((note, 13, False, MUTED))
     _add_text(slide, 0.5 + width + 0.4, 1.35, deck.WIDTH - width - 1.4, 5.5, lines, spacing=1.0)
 

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import charts, db, fmt
 from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
-from .geo import list_boundary_adcodes
+from .geo import MapView, list_boundary_adcodes
 from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -793,17 +793,18 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
 
 
 def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewport: Viewport,
-                  highlight: Sequence[str], geojson: dict) -> tuple[go.Figure, go.Figure]:
+                  highlight: Sequence[str], geojson: dict, view: MapView) -> tuple[go.Figure, go.Figure]:
     """The ranking and the map of `measure` (a ranked measure table of every county) for this
-    viewport, the `highlight` counties (names) outlined on both."""
+    viewport, the `highlight` counties (names) outlined on both. `geojson` and `view` are the
+    store's (geo.load_store_boundaries / load_store_map_view); the map is then fitted to the wall."""
     theme = build_theme(viewport)
     height = compute_slot_px(viewport, MAIN_U)
     name = f"{PROGRAMS[measure.program]}{measure.label}"
     ranking = charts.build_ranking_figure(table, measure, meta, title=f"各县区{name}排名", theme=theme,
                                           height=height)
     ranking = highlight_ranking(fit_figure(ranking, viewport, meta.footer), highlight, theme)
-    county_map = charts.build_choropleth_figure(table, measure, meta, title=f"各县区{name}分布", theme=theme,
-                                                height=height)
+    county_map = charts.build_choropleth_figure(table, measure, meta, geojson, view, title=f"各县区{name}分布",
+                                                theme=theme, height=height)
     # Frame the counties drawn: the store's counties that have an outline (the others are named
     # in the map's boundary note), all outlines when none has.
     drawn = table[table["adcode"].isin(list_boundary_adcodes(geojson))]

@@ -1,5 +1,6 @@
 """Hand-built stores for tests: two counties, one renovation batch and two heating years, and
 helpers that add one fact at a time, so each test states exactly the rows it counts."""
+import json
 import threading
 from contextlib import contextmanager
 from datetime import date
@@ -7,6 +8,7 @@ from datetime import date
 from sqlalchemy import text
 
 from retrofit import db
+from retrofit.intake import city
 
 NORTH, SOUTH = "610001", "610002"
 STAGE_KEYS = ("reserve", "prep", "tender", "start", "finish", "accept")
@@ -118,7 +120,36 @@ def make_store_with_counties_off_the_map(url: str):
     allocation 40% paid; the file's other eleven outlines belong to no county of this store."""
     engine = make_store(url, date(2026, 11, 20))
     add_county(engine, LONGXIAN, "陇县")
-    for done, county in enumerate((NORTH, SOUTH, LONGXIAN), start=1):
+    _add_work_in_each(engine, (NORTH, SOUTH, LONGXIAN))
+    return engine
+
+
+# Two squares of an invented city far from the shipped 宝鸡 file, 北县 north of 南区.
+NORTH_SQUARE, SOUTH_SQUARE = (100.0, 40.5, 101.0, 41.0), (100.0, 40.0, 101.0, 40.5)
+
+
+def build_squares_geojson() -> bytes:
+    """A boundary file (GeoJSON) of 北县 and 南区 as the two squares."""
+    def square(west, south, east, north):
+        return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
+                                                    [west, south]]]}
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"adcode": adcode, "name": name}, "geometry": square(*bounds)}
+        for adcode, name, bounds in ((NORTH, "北县", NORTH_SQUARE), (SOUTH, "南区", SOUTH_SQUARE))]},
+        ensure_ascii=False).encode()
+
+
+def make_store_with_own_boundaries(url: str):
+    """北县 and 南区 with their outlines in the store (intake.city, as `city boundaries` does),
+    none of them in the shipped file, and the same work in each as the store above."""
+    engine = make_store(url, date(2026, 11, 20))
+    _add_work_in_each(engine, (NORTH, SOUTH))
+    city.attach_boundaries(engine, build_squares_geojson(), "counties.geojson")
+    return engine
+
+
+def _add_work_in_each(engine, counties) -> None:
+    for done, county in enumerate(counties, start=1):
         add_project(engine, f"P{done}", county, **chain(*[date(2026, 3, 1 + k) for k in range(4)]))
         village = add_village(engine, county)
         add_plan(engine, county, 2026, 4)
@@ -126,7 +157,6 @@ def make_store_with_counties_off_the_map(url: str):
             add_household(engine, f"H{county}{n}", village, 2026, county,
                           **(all_milestones(date(2026, 10, 1)) if n < done else {}))
         add_allocation(engine, county, 1_000_000, date(2026, 3, 1), payments=[(400_000, date(2026, 5, 1))])
-    return engine
 
 
 def copy_sqlite_store(url: str, path) -> str:

@@ -18,7 +18,7 @@ from shapely.ops import polylabel
 
 from retrofit import db, maps, queries, report, screen
 from retrofit.demo import DEMO_DATA_DATE
-from retrofit.geo import load_boundaries, load_county_shapes
+from retrofit.geo import load_county_shapes, load_shipped_boundaries, load_store_boundaries, load_store_map_view
 from retrofit.measures import find_measure
 
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
@@ -99,7 +99,9 @@ def _map_view(demo_engine):
     scope = report.Scope(DEMO_DATA_DATE)
     table = report.rank_measure(demo_engine, MAP_PROGRAM, MAP_MEASURE, scope)
     villages = queries.load_village_progress(demo_engine, scope.plan_year, scope.as_of, ())
-    return maps.build_county_deck(table, find_measure(MAP_PROGRAM, MAP_MEASURE)).initial_view_state, villages
+    deck = maps.build_county_deck(table, find_measure(MAP_PROGRAM, MAP_MEASURE), load_store_boundaries(demo_engine),
+                                  load_store_map_view(demo_engine))
+    return deck.initial_view_state, villages
 
 
 def _degrees_per_px(view) -> float:
@@ -107,7 +109,7 @@ def _degrees_per_px(view) -> float:
 
 
 def _county_shape(name: str):
-    return load_county_shapes()[next(f["properties"]["adcode"] for f in load_boundaries()["features"]
+    return load_county_shapes()[next(f["properties"]["adcode"] for f in load_shipped_boundaries()["features"]
                                      if f["properties"]["name"] == name)]
 
 

@@ -2,11 +2,13 @@ from datetime import date
 
 import pandas as pd
 
-from retrofit import charts
+from retrofit import charts, geo
 from retrofit.measures import find_measure
 
 META = charts.ChartMeta(date(2026, 11, 20), is_demo=True)
 COMPLETION = find_measure("heating", "completion_rate")
+SHIPPED = geo.load_shipped_boundaries()
+VIEW = geo.compute_boundaries_view(SHIPPED)
 
 
 def _ranking() -> pd.DataFrame:
@@ -37,7 +39,7 @@ def test_ranking_draws_best_on_top_with_ticks_only_up_to_100_percent():
 
 def test_every_figure_states_data_date_source_and_demo_mark():
     for fig in (charts.build_ranking_figure(_ranking(), COMPLETION, META),
-                charts.build_choropleth_figure(_ranking(), COMPLETION, META)):
+                charts.build_choropleth_figure(_ranking(), COMPLETION, META, SHIPPED, VIEW)):
         footer = " ".join(a.text for a in fig.layout.annotations)
         assert "数据截至2026年11月20日" in footer and "来源" in footer and "演示数据" in footer
         assert fig.layout.title.text
@@ -50,5 +52,5 @@ def test_real_data_carries_no_demo_mark():
 
 def test_map_style_names_no_glyph_server():
     # A glyph URL would make the browser fetch fonts from the internet (unreachable here).
-    style = charts.build_choropleth_figure(_ranking(), COMPLETION, META).layout.map.style
+    style = charts.build_choropleth_figure(_ranking(), COMPLETION, META, SHIPPED, VIEW).layout.map.style
     assert "glyphs" not in style and style["sources"] == {}

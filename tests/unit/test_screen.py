@@ -9,7 +9,7 @@ from shapely.geometry import Point, shape
 
 from retrofit import charts, screen
 from retrofit.charts import ChartMeta
-from retrofit.geo import load_boundaries
+from retrofit.geo import compute_boundaries_view, load_shipped_boundaries
 from retrofit.measures import CLOSED, GREEN, OPEN, OVERDUE, RED, YELLOW, find_measure
 from retrofit.vocab import HEATING, RENOVATION
 
@@ -390,7 +390,8 @@ def test_the_columns_share_the_width_left_by_paddings_and_gaps():
     assert sum(widths) <= 1920 - 50 and widths[1] > 600
 
 
-BOUNDS = screen.compute_bounds(load_boundaries())
+BOUNDS = screen.compute_bounds(load_shipped_boundaries())
+VIEW = compute_boundaries_view(load_shipped_boundaries())
 
 
 def test_the_city_fits_its_map_at_both_sizes():
@@ -406,8 +407,8 @@ def test_the_city_fits_its_map_at_both_sizes():
 
 
 def test_each_county_label_stands_inside_its_county():
-    points = screen.compute_label_points(load_boundaries())
-    for feature in load_boundaries()["features"]:
+    points = screen.compute_label_points(load_shipped_boundaries())
+    for feature in load_shipped_boundaries()["features"]:
         assert shape(feature["geometry"]).contains(Point(points[feature["properties"]["name"]]))
 
 
@@ -440,9 +441,9 @@ def test_the_spotlighted_bar_is_outlined():
 
 
 def test_the_map_labels_every_county_and_outlines_the_spotlight():
-    boundaries = load_boundaries()
+    boundaries = load_shipped_boundaries()
     measure, theme = find_measure(HEATING, "completion_rate"), screen.build_theme(FULL_HD)
-    fig = charts.build_choropleth_figure(_ranking_table(), measure, META, theme=theme, height=640)
+    fig = charts.build_choropleth_figure(_ranking_table(), measure, META, boundaries, VIEW, theme=theme, height=640)
     fig = screen.fit_map(fig, BOUNDS, 640, 630, highlight=["610327"], geojson=boundaries, theme=theme)
     texts = [a.text for a in fig.layout.annotations]
     assert all(any(name in t for t in texts) for name in ("渭滨区", "陇县", "太白县"))
@@ -453,11 +454,11 @@ def test_the_map_labels_every_county_and_outlines_the_spotlight():
 
 
 def test_the_map_keeps_its_traces_between_city_view_and_spotlight():
-    boundaries = load_boundaries()
+    boundaries = load_shipped_boundaries()
     measure, theme = find_measure(HEATING, "completion_rate"), screen.build_theme(FULL_HD)
     shapes = []
     for highlight in ([], ["610331"]):
-        fig = charts.build_choropleth_figure(_ranking_table(), measure, META, theme=theme, height=640)
+        fig = charts.build_choropleth_figure(_ranking_table(), measure, META, boundaries, VIEW, theme=theme, height=640)
         fig = screen.fit_map(fig, BOUNDS, 640, 630, highlight=highlight, geojson=boundaries, theme=theme)
         shapes.append([t.type for t in fig.data])
     assert shapes[0] == shapes[1]
@@ -465,7 +466,8 @@ def test_the_map_keeps_its_traces_between_city_view_and_spotlight():
 
 def test_both_figures_are_built_for_the_wall_with_the_spotlight_outlined_on_each():
     measure = find_measure(HEATING, "completion_rate")
-    ranking, county_map = screen.build_figures(_ranking_table(), measure, META, UHD, ("太白县",), load_boundaries())
+    ranking, county_map = screen.build_figures(_ranking_table(), measure, META, UHD, ("太白县",), load_shipped_boundaries(),
+                                               VIEW)
     height = screen.compute_slot_px(UHD, screen.MAIN_U)
     assert ranking.layout.height == county_map.layout.height == height
     assert ranking.layout.title.text == "各县区清洁取暖完成率排名" and county_map.layout.title.font.size == 52
