@@ -529,23 +529,14 @@ def build_demo(engine: Engine, seed: int, force: bool = False) -> dict:
     over another store of ours (store.check_buildable); only our own tables are dropped. The
     revision counter goes on from the old store's, and a new store id marks the rebuild, so
     every process's cache follows. Returns row counts per table; StoreFault when refused."""
-    url = engine.url.render_as_string(hide_password=False)
-    state = store.inspect_store(engine)
-    store.check_buildable(state, url, force)
     rows, meta = build_demo_rows(seed)
-    with engine.begin() as conn:
-        owned = [t for t in db.metadata.sorted_tables if t.name in state.owned]
-        db.metadata.drop_all(conn, tables=owned)
-        db.metadata.create_all(conn)
+    with store.replacing_store(engine, force) as conn:
         for table in db.metadata.sorted_tables:
             if rows[table]:
                 conn.execute(table.insert(), rows[table])
                 db.sync_id_sequence(conn, table)
-        db.write_meta(conn, **meta, revision=state.revision, store_id=db.new_store_id(),
-                      **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
+        db.write_meta(conn, **meta)
         store_shipped_boundaries(conn)  # boundaries live in the store, as for any city (intake.city)
-        db.bump_revision(conn)
-    store.use_wal(engine)
     return {table.name: len(rows[table]) for table in db.metadata.sorted_tables}
 
 

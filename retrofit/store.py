@@ -7,10 +7,12 @@ foreign, unreachable, of another version — into one Chinese message that names
 says what to do. A table is ours only when store_meta marks the store as built by this code: a
 foreign table that merely shares a name (say `report`) is never dropped.
 """
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import inspect, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from . import db
@@ -138,11 +140,11 @@ def check_readable(state: StoreState, url: str) -> None:
         raise explain(state, url)
 
 
-def check_buildable(state: StoreState, url: str, force: bool) -> None:
-    """May the demo be built into this store? Into an empty one always; over a demo store of
-    ours always (it holds generated data only); over any other store of ours only with
-    `force`; never where that would drop or shadow a table that is not ours, nor over a store
-    of a newer schema version (a newer program's data)."""
+def check_buildable(state: StoreState, url: str, force: bool, action: str = "演示数据") -> None:
+    """May the demo (or a new city, `action` naming it) be built into this store? Into an empty
+    one always; over a demo store of ours always (it holds generated data only); over any other
+    store of ours only with `force`; never where that would drop or shadow a table that is not
+    ours, nor over a store of a newer schema version (a newer program's data)."""
     store = describe_store(url)
     if state.kind == NEWER:  # a later program's store, demo or not, is not ours to judge
         raise explain(state, url)
@@ -153,12 +155,31 @@ def check_buildable(state: StoreState, url: str, force: bool) -> None:
         clashing = [t for t in state.tables if t in schema]
         if clashing or not force:
             raise StoreFault(FOREIGN, store, f"中已有不是本系统建立的表({'、'.join(state.tables[:8])})",
-                             "演示数据只生成到不存在或完全为空的数据库;程序不会删除不属于本系统的表,请换一个空库"
-                             if clashing else "演示数据只生成到不存在或完全为空的数据库;确需与这些表并存,请加 --force")
+                             f"{action}只写入不存在或完全为空的数据库;程序不会删除不属于本系统的表,请换一个空库"
+                             if clashing else f"{action}只写入不存在或完全为空的数据库;确需与这些表并存,请加 --force")
         return
     if not force:
         raise StoreFault(state.kind, store, "中是真实数据(不是演示库)",
-                         "演示数据不会覆盖它;确认不再需要其中数据时,请加 --force 替换")
+                         f"{action}不会覆盖它;确认不再需要其中数据时,请加 --force 替换")
+
+
+@contextmanager
+def replacing_store(engine: Engine, force: bool = False, action: str = "演示数据") -> Iterator[Connection]:
+    """A transaction in which the store is rebuilt from scratch for the demo or a new city: refused
+    (StoreFault) where check_buildable says no; only our own tables are dropped; the schema
+    version, a new store id and a revision that goes on from the old store's are written, so
+    every process's cache follows. The caller fills the tables and its metadata."""
+    url = engine.url.render_as_string(hide_password=False)
+    state = inspect_store(engine)
+    check_buildable(state, url, force, action)
+    with engine.begin() as conn:
+        db.metadata.drop_all(conn, tables=[t for t in db.metadata.sorted_tables if t.name in state.owned])
+        db.metadata.create_all(conn)
+        yield conn
+        db.write_meta(conn, revision=state.revision, store_id=db.new_store_id(),
+                      **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
+        db.bump_revision(conn)
+    use_wal(engine)
 
 
 def use_wal(engine: Engine) -> None:

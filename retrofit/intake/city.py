@@ -160,21 +160,22 @@ def store_boundaries(conn, counties: list[CountyShape]) -> None:
 
 
 def init_city(engine: Engine, name: str, boundaries, file_name: str | None = None,
-              data_date=None) -> list[CountyShape]:
-    """Create an empty store for city `name` from its boundary file (replacing what is there),
-    in one transaction. Counties get their adcode, name, kind and the file's order."""
+              data_date=None, force: bool = False) -> list[CountyShape]:
+    """Create an empty store for city `name` from its boundary file, in one transaction. Counties
+    get their adcode, name, kind and the file's order. As for the demo (store.replacing_store):
+    into an empty store or over the demo; over another store of ours only with `force`; never
+    over tables that are not ours."""
     from datetime import date
+
+    from .. import store
 
     counties = match_counties(read_boundaries(boundaries, file_name))
     counties.sort(key=lambda c: c.adcode)
-    with engine.begin() as conn:
-        db.metadata.drop_all(conn)
-        db.metadata.create_all(conn)
+    with store.replacing_store(engine, force, action="新建城市") as conn:
         conn.execute(db.county.insert(), [dict(adcode=c.adcode, name=c.name, kind=county_kind(c.name), seq=i)
                                           for i, c in enumerate(counties, 1)])
         store_boundaries(conn, counties)
         db.write_meta(conn, city=name, data_date=(data_date or date.today()).isoformat(), is_demo=0)
-        db.bump_revision(conn)
     return counties
 
 

@@ -39,7 +39,7 @@ def _bytes(frame: gpd.GeoDataFrame, driver: str, tmp_path) -> bytes:
                                           ("ESRI Shapefile", "榆林.zip")])
 def test_a_city_is_set_up_from_geojson_shapefile_or_geopackage(store, tmp_path, driver, name):
     content = _bytes(_frame(3857), driver, tmp_path)   # Web Mercator in, WGS84 stored
-    counties = city.init_city(store, "榆林市", content, name)
+    counties = city.init_city(store, "榆林市", content, name, force=True)
     assert [(c.adcode, c.name) for c in counties] == [("610802", "榆阳区"), ("610803", "横山区")]
     with store.connect() as conn:
         rows = conn.execute(db.county.select().order_by(db.county.c.seq)).mappings().all()
@@ -57,7 +57,7 @@ def test_simplified_neighbours_keep_a_shared_border_without_gaps(store, tmp_path
     wiggly = shapely.segmentize(WEST, 0.0001)
     frame = gpd.GeoDataFrame({"adcode": ["610802", "610803"], "name": ["榆阳区", "横山区"]},
                              geometry=[wiggly, shapely.segmentize(EAST, 0.0001)], crs=4326)
-    city.init_city(store, "榆林市", _bytes(frame, "GeoJSON", tmp_path), "榆林.geojson")
+    city.init_city(store, "榆林市", _bytes(frame, "GeoJSON", tmp_path), "榆林.geojson", force=True)
     shapes = city.load_county_shapes(store)
     assert shapes["610802"].intersection(shapes["610803"]).length == pytest.approx(0.5, abs=1e-6)
     assert shapely.get_num_coordinates(shapes["610802"]) < shapely.get_num_coordinates(wiggly)
@@ -77,12 +77,12 @@ def test_boundaries_for_existing_counties_match_by_name_and_list_what_differs(st
 def test_a_file_without_codes_or_names_is_refused(store, tmp_path):
     content = _bytes(gpd.GeoDataFrame({"pop": [1, 2]}, geometry=[WEST, EAST], crs=4326), "GeoJSON", tmp_path)
     with pytest.raises(city.CityError, match="边界文件缺少县区代码或名称字段"):
-        city.init_city(store, "榆林市", content, "b.geojson")
+        city.init_city(store, "榆林市", content, "b.geojson", force=True)
 
 
 def test_a_file_that_is_not_a_boundary_file_is_refused(store):
     with pytest.raises(city.CityError, match="无法读取边界文件“b.geojson”"):
-        city.init_city(store, "榆林市", b"not json", "b.geojson")
+        city.init_city(store, "榆林市", b"not json", "b.geojson", force=True)
 
 
 def test_the_demo_city_keeps_its_boundaries_in_the_store(demo_engine):

@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 import geopandas as gpd
+import pytest
 from openpyxl import load_workbook
 from shapely.geometry import box
 
@@ -39,7 +40,7 @@ def _import(engine, content: bytes, name: str) -> int:
 
 
 def test_a_new_city_from_boundaries_to_an_imported_heating_ledger(store, tmp_path):
-    city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE)
+    city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE, force=True)
 
     plans = templates.build_template(store, "plans", None, 2026)
     book = load_workbook(io.BytesIO(plans))
@@ -75,7 +76,7 @@ def test_a_new_city_from_boundaries_to_an_imported_heating_ledger(store, tmp_pat
 
 
 def test_a_village_of_an_unknown_township_or_outside_its_county_is_refused(store, tmp_path):
-    city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE)
+    city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE, force=True)
     places = templates.build_template(store, "places", None, 2026)
     places = _filled(places, "乡镇", [["610802101", "榆阳区", "鱼河镇"]])
     places = _filled(places, "村", [["610802101201", "610802109", "上河村", 109.2, 38.2],
@@ -84,3 +85,21 @@ def test_a_village_of_an_unknown_township_or_outside_its_county_is_refused(store
     assert [(e.sheet, e.row, e.column, e.message) for e in result.errors] == [
         ("村", 4, "所属乡镇代码*", "乡镇代码“610802109”不存在:请先在“乡镇”表中填写该乡镇"),
         ("村", 5, "经度*", "坐标(109.8, 38.3)不在榆阳区境内:请核对经纬度(经度在前)")]
+
+
+def test_a_new_citys_store_is_one_the_app_opens(store, tmp_path):
+    from retrofit import store as stores
+    city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE, force=True)
+    assert stores.inspect_store(store).kind == stores.READY
+    assert set(queries_counties(store)) == {"榆阳区", "横山区"}
+
+
+def test_city_init_never_replaces_a_store_with_real_data_unless_forced(store, tmp_path):
+    from retrofit import store as stores
+    with pytest.raises(stores.StoreFault, match="新建城市不会覆盖它"):
+        city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE)
+
+
+def queries_counties(engine) -> list[str]:
+    from retrofit import queries
+    return queries.load_counties(engine)["county"].tolist()
