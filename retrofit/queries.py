@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
 from sqlalchemy.engine import Engine
 
 from . import db
-from .vocab import MILESTONES, PROCUREMENT_STEPS, RESIDENT_SOURCE, STAGES
+from .vocab import MILESTONES, PROCUREMENT_STEPS, STAGES
 
 Counties = tuple[str, ...]
 

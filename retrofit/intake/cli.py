@@ -1,8 +1,5 @@
 """The intake subcommands of `python -m retrofit`: template, import, undo, imports, city init.
 Output and errors in Chinese; a refused file exits with status 1 and changes nothing."""
-import argparse
-import sys
-from datetime import date
 from pathlib import Path
 
 from .. import db

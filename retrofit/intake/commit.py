@@ -7,9 +7,9 @@ measures through that transaction: what it shows is what a commit would do.
 """
 import hashlib
 import json
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 import pandas as pd
 from sqlalchemy import Boolean, Date, bindparam, select, tuple_
@@ -17,7 +17,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from .. import db, fmt, report
 from ..history import ConnectionEngine
-from ..vocab import PROGRAMS
 from .sheets import PROGRAM_LABELS, SheetSpec
 from .validate import CheckedSheet, CheckResult
 
@@ -314,7 +313,7 @@ def describe_effect(effect: pd.DataFrame) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _advance_data_date(conn: Connection, data_date: date) -> str | None:

@@ -6,7 +6,7 @@ date, choice (one of `choices`), phone (masked on import), bool (是/否), and p
 (county / township / village names resolved against the store).
 """
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import Table
 
@@ -64,7 +64,7 @@ class SheetSpec:
 PLACE_COLUMNS = ("county", "township", "village")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _names(header: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(normalise_header(n) for n in (header, *aliases)))
 

@@ -3,7 +3,7 @@ than retyping it), frozen Chinese headers with units, dropdowns (long lists such
 a hidden sheet), an instructions sheet and a version id the reader recognises.
 """
 import io
-from datetime import date, datetime, timezone
+from datetime import datetime, UTC
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -14,7 +14,7 @@ from sqlalchemy import select, true
 from sqlalchemy.engine import Engine
 
 from .. import db
-from ..vocab import HEATING, PROGRAMS
+from ..vocab import PROGRAMS
 from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
                      TOWNSHIPS, VILLAGES, INSTRUCTIONS_SHEET, LISTS_SHEET,
                      META_SHEET, PROGRAM_LABELS, PROGRAM_SHEETS, PROJECTS, TEMPLATE_VERSION, SheetSpec)
@@ -134,7 +134,7 @@ def build_template(engine: Engine, program: str, county: str | None, year: int) 
     meta = book.create_sheet(META_SHEET)
     for r, (key, value) in enumerate((("模板版本", TEMPLATE_VERSION), ("类别", program), ("县区", place),
                                       ("县区代码", adcode or ""), ("年度", year), ("数据截至", data_date),
-                                      ("生成时间(UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"))), 1):
+                                      ("生成时间(UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))), 1):
         meta.cell(r, 1, key)
         meta.cell(r, 2, value)
     meta.sheet_state = list_sheet.sheet_state = "hidden"

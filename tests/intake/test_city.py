@@ -2,7 +2,6 @@
 GeoPackage; counties by adcode or name; what the file lacks or adds listed; boundaries and the
 map view kept in the store (so PostgreSQL carries them too)."""
 import io
-import json
 import zipfile
 
 import geopandas as gpd
