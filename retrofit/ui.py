@@ -119,11 +119,18 @@ READINGS = {"now": "按现有数据", REPORTED: "按当日已报送"}
 
 
 def reported_day() -> date | None:
-    """The as-of date when the user reads the store as reported on it, else None (as of it, now)."""
-    if st.session_state.get(REPORTED) != "reported":
+    """The as-of date when the user reads the store as reported on it, else None (as of it, now).
+    The desk reads the sidebar's choice; the wall, which has no sidebar, its URL
+    (?reported=reported, with ?as_of= or else the data date)."""
+    if st.session_state.get(REPORTED, st.query_params.get(REPORTED)) != REPORTED:
         return None
     as_of = st.session_state.get("as_of")
-    return as_of if isinstance(as_of, date) else None
+    if isinstance(as_of, date):
+        return as_of
+    try:
+        return date.fromisoformat(st.query_params.get("as_of", ""))
+    except ValueError:
+        return db.load_data_date(engine())
 
 
 # ---- shared filters (sidebar, bound to the URL) ---------------------------------------------
@@ -283,6 +290,8 @@ def screen_params() -> dict:
     params = {"as_of": f.scope.as_of.isoformat(), "year": str(f.scope.plan_year)}
     if f.county_names:
         params["county"] = list(f.county_names)
+    if reported_day():
+        params[REPORTED] = REPORTED  # the wall reads the same 口径
     return params
 
 

@@ -72,3 +72,10 @@ def test_the_published_page_lists_the_report(app):
     listed = app.dataframe[0].value
     listed = listed.data if hasattr(listed, "data") else listed
     assert listed["发布人"].tolist() == ["张科长"] and listed["状态"].tolist() == ["已发布"]
+
+
+def test_the_wall_runs_on_the_store_as_reported_when_its_link_asks(app):
+    app.query_params.update({"reported": "reported", "as_of": "2026-11-13"})
+    app.run()
+    app.switch_page("pages/screen.py").run()
+    assert not app.exception
