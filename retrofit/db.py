@@ -23,7 +23,7 @@ from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, 
 # The version of the schema below, recorded in store_meta when a store is built. Raise it with every
 # change to the tables; code refuses a store of a version it does not know instead of "fixing" it
 # (retrofit/store.py). Stores built before versioning carry none and count as version 0.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # The store_meta key that marks a store as built by this application (its schema version).
 SCHEMA_VERSION_KEY = "schema_version"
 
@@ -167,6 +167,8 @@ fund_allocation = Table(
 fund_disbursement = Table(
     "fund_disbursement", metadata,
     Column("id", Integer, primary_key=True),
+    # The payment voucher's number (支付凭证号): the natural key a county's 拨付 sheet updates by.
+    Column("code", String(40), nullable=False, unique=True),
     Column("allocation_id", Integer, ForeignKey("fund_allocation.id"), nullable=False),
     # The project paid; empty for heating subsidies paid to households in bulk.
     Column("project_id", Integer, ForeignKey("renovation_project.id")),

@@ -332,7 +332,8 @@ class _DemoCity:
             if paid_on > DEMO_DATA_DATE or paid + value > cap or value <= 0:
                 continue
             paid += value
-            self.add(db.fund_disbursement, allocation_id=allocation_id, project_id=project_id,
+            voucher = f"ZF-{adcode}-{len(self.rows[db.fund_disbursement]) + 1:06d}"
+            self.add(db.fund_disbursement, code=voucher, allocation_id=allocation_id, project_id=project_id,
                      amount_yuan=value, paid_on=paid_on)
 
     # ---- clean heating ----------------------------------------------------------------

@@ -91,8 +91,9 @@ def add_allocation(engine, county: str, amount: int, allocated_on: date, source:
         allocation_id = conn.execute(db.fund_allocation.insert().values(
             code=f"{program}-{county}-{year}-{source}-{allocated_on}", program=program, county_adcode=county,
             plan_year=year, source=source, amount_yuan=amount, allocated_on=allocated_on)).inserted_primary_key[0]
-        for value, paid_on in payments:
-            conn.execute(db.fund_disbursement.insert().values(allocation_id=allocation_id, amount_yuan=value,
+        for n, (value, paid_on) in enumerate(payments):
+            conn.execute(db.fund_disbursement.insert().values(code=f"ZF-{allocation_id}-{n}",
+                                                              allocation_id=allocation_id, amount_yuan=value,
                                                               paid_on=paid_on))
     return allocation_id
 

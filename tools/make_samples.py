@@ -117,10 +117,22 @@ def renovation_bad(engine) -> bytes:
 
 
 def funds_good(engine) -> bytes:
-    """The city's 2026 allocations, with one more for 陇县's heating subsidies."""
+    """The city's 2026 allocations and payments, with one more allocation for 陇县's heating
+    subsidies and a first payment from it."""
     book = _book(templates.build_template(engine, "funds", None, 2026))
-    sheet = book["资金下达"]
-    sheet.append(["宝财农〔2026〕88号", "清洁取暖", "陇县", 2026, "省级补助", 150, date(2026, 11, 18)])
+    book["资金下达"].append(["宝财农〔2026〕88号", "清洁取暖", "陇县", 2026, "省级补助", 150, date(2026, 11, 18)])
+    book["资金拨付"].append(["ZF-610327-LX0088", "宝财农〔2026〕88号", "陇县", None, 60, date(2026, 11, 19)])
+    return _save(book)
+
+
+def funds_bad(engine) -> bytes:
+    """凤翔区's payments with one paid before its money arrived and one more than was allocated."""
+    book = _book(templates.build_template(engine, "funds", "凤翔区", 2026))
+    sheet = book["资金拨付"]
+    col = _columns(sheet)
+    first = sheet.cell(4, col["下达文号"]).value
+    sheet.cell(4, col["拨付日期"]).value = date(2026, 1, 2)
+    sheet.append(["ZF-610305-FX9001", first, "凤翔区", sheet.cell(5, col["项目编码"]).value, 99_999, date(2026, 11, 19)])
     return _save(book)
 
 
@@ -135,7 +147,8 @@ SAMPLES = {  # file -> (builder, should be accepted)
     "凤县_清洁取暖_2026_GBK编码.csv": (heating_csv_gbk, True),
     "凤翔区_老旧小区改造小区台账_2026_正确.xlsx": (renovation_good, True),
     "凤翔区_老旧小区改造小区台账_2026_坐标错误.xlsx": (renovation_bad, False),
-    "全市_资金下达_2026_正确.xlsx": (funds_good, True),
+    "全市_资金下达与拨付_2026_正确.xlsx": (funds_good, True),
+    "凤翔区_资金拨付_2026_有错误.xlsx": (funds_bad, False),
     "全市_计划与任务_2026_正确.xlsx": (plans_good, True),
 }
 

@@ -128,8 +128,19 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def _resolve_references(conn, sheet: CheckedSheet) -> None:
+    """Codes naming other rows (文号, 项目编码) become those rows' ids, read through `conn` so that
+    rows written earlier in the same import are found."""
+    for ref in sheet.spec.references:
+        codes = sorted({c for c in sheet.frame[ref.field] if c is not None})
+        ids = dict(conn.execute(select(ref.table.c.code, ref.table.c.id).where(ref.table.c.code.in_(codes))).all())
+        sheet.frame[ref.column] = pd.Series([ids.get(c) for c in sheet.frame[ref.field]], index=sheet.frame.index,
+                                            dtype=object)
+
+
 def plan_sheet(conn, sheet: CheckedSheet) -> SheetPlan:
     spec = sheet.spec
+    _resolve_references(conn, sheet)
     rows = _rows(sheet)
     columns = spec.stored_columns
     counties = {r["county_adcode"] for r in rows if r.get("county_adcode")}
@@ -144,6 +155,20 @@ def plan_sheet(conn, sheet: CheckedSheet) -> SheetPlan:
         else:
             plan.updates.append((row, old))
     return plan
+
+
+def _plan_independent(conn, result: CheckResult) -> list[SheetPlan]:
+    """Plans for the sheets that name no other rows by code: all can be planned before writing."""
+    return [plan_sheet(conn, s) for s in result.sheets if not s.spec.references]
+
+
+def _write(conn: Connection, result: CheckResult, plans: list[SheetPlan], import_id: int | None) -> list[SheetPlan]:
+    """Write `plans`, then plan and write the sheets that name rows by code (a payment its
+    allocation's 文号), which may be rows just written. Returns every sheet's plan."""
+    apply_plans(conn, plans, import_id)
+    referring = [plan_sheet(conn, s) for s in result.sheets if s.spec.references]
+    apply_plans(conn, referring, import_id)
+    return plans + referring
 
 
 def _to_json(row: dict, columns: list[str]) -> str:
@@ -250,10 +275,10 @@ def build_preview(engine: Engine, result: CheckResult) -> Preview:
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            plans = [plan_sheet(conn, s) for s in result.sheets]
+            plans = _plan_independent(conn, result)
             program, year = _measure_scope(result, plans)
             before = compute_effect(ConnectionEngine(conn), result, program, year)
-            apply_plans(conn, plans, None)
+            plans = _write(conn, result, plans, None)
             _advance_data_date(conn, result.data_date)
             after = compute_effect(ConnectionEngine(conn), result, program, year)
         finally:
@@ -266,6 +291,7 @@ def build_preview(engine: Engine, result: CheckResult) -> Preview:
 
 def _header_of(spec: SheetSpec, column: str) -> str:
     names = {f.column: f.header for f in spec.fields}
+    names.update({r.column: names[r.field] for r in spec.references})
     return names.get(column, {"county_adcode": "县(市、区)", "village_code": "村"}.get(column, column))
 
 
@@ -332,16 +358,17 @@ def commit_import(engine: Engine, result: CheckResult, who: str) -> int:
         raise ImportRefused("文件有错误,未导入任何数据;请先按错误表修改")
     who = (who or "").strip() or "未署名"
     with engine.begin() as conn:
-        plans = [plan_sheet(conn, s) for s in result.sheets]
-        inserted = sum(len(p.inserts) for p in plans)
-        updated = sum(len(p.updates) for p in plans)
         log_id = conn.execute(db.import_log.insert().values(
             imported_at=_now(), who=who[:40], county_adcode=result.county_adcode, program=result.program,
             sheets="、".join(s.name for s in result.sheets)[:80], file_name=result.file_name[:200],
-            sha256=result.sha256, data_date=result.data_date, inserted=inserted, updated=updated,
-            unchanged=sum(p.unchanged for p in plans), status=IMPORTED if inserted + updated else NO_CHANGE,
+            sha256=result.sha256, data_date=result.data_date, inserted=0, updated=0, unchanged=0, status=NO_CHANGE,
         )).inserted_primary_key[0]
-        apply_plans(conn, plans, log_id)
+        plans = _write(conn, result, _plan_independent(conn, result), log_id)
+        inserted = sum(len(p.inserts) for p in plans)
+        updated = sum(len(p.updates) for p in plans)
+        conn.execute(db.import_log.update().where(db.import_log.c.id == log_id).values(
+            inserted=inserted, updated=updated, unchanged=sum(p.unchanged for p in plans),
+            status=IMPORTED if inserted + updated else NO_CHANGE))
         previous_date = _advance_data_date(conn, result.data_date) if inserted + updated else None
         if previous_date is not None:
             conn.execute(db.import_change.insert().values(

@@ -38,6 +38,16 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A file column naming another row by its code (a 文号, a 项目编码), stored as that row's id.
+    Resolved when the import is planned, after the sheets before it are written: a file may
+    bring an allocation and the payments made from it."""
+    field: str                      # the file's column: the referred row's code
+    column: str                     # the store column: the referred row's id
+    table: Table
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     key: str
     program: str
@@ -46,6 +56,7 @@ class SheetSpec:
     fields: tuple[Field, ...]
     keys: tuple[str, ...] = ("code",)  # the natural key, store columns
     per_county: bool = True         # a county fills its own rows
+    references: tuple[Reference, ...] = ()
 
     def field_of(self, column: str) -> Field:
         return next(f for f in self.fields if f.column == column)
@@ -53,8 +64,9 @@ class SheetSpec:
     @property
     def stored_columns(self) -> list[str]:
         """The store columns a row of this sheet sets (place names resolved to codes)."""
-        columns = [f.column for f in self.fields if f.column not in PLACE_COLUMNS]
-        if self.per_county:
+        referring = {r.field: r.column for r in self.references}
+        columns = [referring.get(f.column, f.column) for f in self.fields if f.column not in PLACE_COLUMNS]
+        if self.per_county and "county_adcode" in self.table.c:
             columns.insert(1, "county_adcode")
         if self.key == HOUSEHOLDS:
             columns.insert(2, "village_code")
@@ -84,6 +96,7 @@ def normalise_header(text: str) -> str:
 HOUSEHOLDS = "heating_household"
 PROJECTS = "renovation_project"
 ALLOCATIONS = "fund_allocation"
+DISBURSEMENTS = "fund_disbursement"
 HEATING_PLANS = "heating_plan"
 BATCHES = "renovation_batch"
 HEATING_YEARS = "heating_year"
@@ -155,6 +168,18 @@ ALLOCATION_SHEET = SheetSpec(
         Field("allocated_on", "下达日期", "date", True),
     ))
 
+DISBURSEMENT_SHEET = SheetSpec(
+    DISBURSEMENTS, "", "资金拨付", db.fund_disbursement, (
+        Field("code", "支付凭证号", required=True, aliases=("凭证号", "拨付凭证号"), note="每笔拨付唯一"),
+        Field("allocation_code", "下达文号", required=True, aliases=("文号", "资金文号"),
+              note="拨付所用资金的下达文号,须为库中或本文件“资金下达”表中的文号"),
+        Field("county", "县(市、区)", "place", True, aliases=("县区", "区县")),
+        Field("project_code", "项目编码", aliases=("小区编码",), note="老旧小区改造资金填拨付到的小区;清洁取暖补贴不填"),
+        Field("amount_yuan", "拨付金额(万元)", "wan", True, aliases=("金额",)),
+        Field("paid_on", "拨付日期", "date", True),
+    ), references=(Reference("allocation_code", "allocation_id", db.fund_allocation),
+                   Reference("project_code", "project_id", db.renovation_project)))
+
 PLAN_SHEET = SheetSpec(
     HEATING_PLANS, HEATING, "取暖任务", db.heating_plan, (
         Field("county", "县(市、区)", "place", True, aliases=("县区", "区县")),
@@ -213,8 +238,8 @@ NODE_SHEET = SheetSpec(
 
 # In the order they are checked and written: years and places before the rows that refer to them.
 SHEETS = (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, NODE_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, ALLOCATION_SHEET,
-          PROJECT_SHEET, HOUSEHOLD_SHEET)
+          PROJECT_SHEET, DISBURSEMENT_SHEET, HOUSEHOLD_SHEET)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
 PROGRAM_SHEETS = {HEATING: (HOUSEHOLD_SHEET,), RENOVATION: (PROJECT_SHEET,),
-                  "funds": (ALLOCATION_SHEET,), "places": (TOWNSHIP_SHEET, VILLAGE_SHEET), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, NODE_SHEET)}
-PROGRAM_LABELS = {**PROGRAMS, "funds": "资金下达", "plans": "计划与任务", "places": "乡镇与村名单"}
+                  "funds": (ALLOCATION_SHEET, DISBURSEMENT_SHEET), "places": (TOWNSHIP_SHEET, VILLAGE_SHEET), "plans": (BATCH_SHEET, HEATING_YEAR_SHEET, PLAN_SHEET, NODE_SHEET)}
+PROGRAM_LABELS = {**PROGRAMS, "funds": "资金下达与拨付", "plans": "计划与任务", "places": "乡镇与村名单"}

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from .. import db
 from ..vocab import PROGRAMS
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
+from .sheets import (ALLOCATIONS, BATCHES, DISBURSEMENTS, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
                      TOWNSHIPS, VILLAGES, INSTRUCTIONS_SHEET, LISTS_SHEET,
                      META_SHEET, PROGRAM_LABELS, PROGRAM_SHEETS, PROJECTS, TEMPLATE_VERSION, SheetSpec)
 
@@ -50,6 +50,14 @@ def load_template_rows(engine: Engine, spec: SheetSpec, county: str | None, year
             statement = (select(a, c.c.name.label("county")).join(c, c.c.adcode == a.c.county_adcode)
                          .where(a.c.plan_year == year, a.c.county_adcode == county if county else true())
                          .order_by(a.c.allocated_on, a.c.code))
+        elif spec.key == DISBURSEMENTS:
+            a, d, p = db.fund_allocation, db.fund_disbursement, db.renovation_project
+            statement = (select(d, a.c.code.label("allocation_code"), p.c.code.label("project_code"),
+                                c.c.name.label("county"))
+                         .select_from(d.join(a, a.c.id == d.c.allocation_id).join(c, c.c.adcode == a.c.county_adcode)
+                                      .outerjoin(p, p.c.id == d.c.project_id))
+                         .where(a.c.plan_year == year, a.c.county_adcode == county if county else true())
+                         .order_by(d.c.paid_on, d.c.code))
         elif spec.key == HEATING_PLANS:
             p = db.heating_plan
             statement = (select(p, c.c.name.label("county")).join(c, c.c.adcode == p.c.county_adcode)

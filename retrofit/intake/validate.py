@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from .. import db
-from ..vocab import MILESTONES, NODE_STEPS_BY_PROGRAM, PROGRAMS, STAGES
+from ..vocab import MILESTONES, NODE_STEPS_BY_PROGRAM, PROGRAMS, RENOVATION, STAGES
 from . import readers
 from .readers import FileRefused, RawSheet
-from .sheets import (ALLOCATIONS, BATCHES, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
+from .sheets import (ALLOCATIONS, BATCHES, DISBURSEMENTS, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
                      PROJECTS, SHEETS, TOWNSHIPS, VILLAGES, Field, SheetSpec)
 
 ERROR_COLUMNS = ["工作表", "行号", "列", "填写值", "问题"]
@@ -100,6 +100,8 @@ class Context:
     batch_years: set[int]
     shapes: dict                                 # adcode -> polygon, for coordinates
     engine: Engine
+    # Allocations this file brings in its 资金下达 sheet, for its 资金拨付 sheet: code -> row.
+    new_allocations: dict[str, dict] = field(default_factory=dict)
 
 
 def load_context(engine: Engine, data_date: date | None = None) -> Context:
@@ -261,6 +263,8 @@ def check_file(engine: Engine, content: bytes, file_name: str, data_date: date |
                 context.heating_years |= {y for y in checked.frame["year"] if y is not None}
             elif raw.spec.key == BATCHES:
                 context.batch_years |= {y for y in checked.frame["year"] if y is not None}
+            elif raw.spec.key == ALLOCATIONS:
+                context.new_allocations = {r["code"]: r for r in checked.frame.to_dict("records")}
             elif raw.spec.key == TOWNSHIPS:
                 context.townships.update({(a, n): c for c, a, n in checked.frame[["code", "county_adcode", "name"]]
                                           .itertuples(index=False) if c and a and n})
@@ -297,7 +301,7 @@ def check_sheet(raw: RawSheet, context: Context, result: CheckResult) -> Checked
     _check_schema(raw, frame, bad, errors)
     RULES[spec.key](raw, frame, bad, context, result)
     _fill_defaults(spec, frame)
-    stored = [c for c in spec.stored_columns if c in frame.columns]
+    stored = [c for c in spec.stored_columns if c in frame.columns] + [r.field for r in spec.references]
     return CheckedSheet(spec, raw.name, frame[stored + [c for c in frame.columns if c.startswith("_")]], raw)
 
 
@@ -378,12 +382,15 @@ def _check_schema(raw: RawSheet, frame: pd.DataFrame, bad: set, errors: list) ->
         schema.validate(checked, lazy=True)
     except pa.errors.SchemaErrors as failed:
         cases = failed.failure_cases.dropna(subset=["index"])
+        in_wan = {f.column for f in raw.spec.fields if f.kind == "wan"}
         for row, column, message in zip(cases["index"], cases["column"], cases["check"]):
             row = int(row)
             if (row, column) in bad:
                 continue
             bad.add((row, column))
-            _cell_error(raw, errors, row, column, frame.at[row, column], message)
+            value = frame.at[row, column]
+            _cell_error(raw, errors, row, column, fmt_wan(value) if column in in_wan and value is not None else value,
+                        message)
 
 
 # ---- rules across rows and against the store ------------------------------------------------
@@ -562,6 +569,96 @@ def _rules_allocations(raw, frame, bad, context: Context, result: CheckResult) -
     _check_dates(raw, frame, bad, result, ["allocated_on"], "plan_year", "年度")
 
 
+def _load_funds(engine: Engine) -> tuple[dict[str, dict], dict[str, str], dict[str, tuple[str, int]]]:
+    """The store's allocations by 文号, projects' counties by code, payments by voucher number
+    (文号 and amount)."""
+    a, d, p = db.fund_allocation, db.fund_disbursement, db.renovation_project
+    with engine.connect() as conn:
+        allocations = {r["code"]: dict(r) for r in conn.execute(select(
+            a.c.code, a.c.county_adcode, a.c.program, a.c.amount_yuan, a.c.allocated_on)).mappings()}
+        projects = dict(conn.execute(select(p.c.code, p.c.county_adcode)).all())
+        paid = {code: (allocation, amount) for code, allocation, amount in conn.execute(
+            select(d.c.code, a.c.code, d.c.amount_yuan).join(a, a.c.id == d.c.allocation_id)).all()}
+    return allocations, projects, paid
+
+
+def _rules_disbursements(raw, frame, bad, context: Context, result: CheckResult) -> None:
+    """Payments: from a known allocation of the same county, to a project of that county (for
+    renovation money), not before the allocation nor after the data date, and never more in all
+    than the allocation."""
+    _resolve_county(raw, frame, bad, context, result)
+    _check_duplicates(raw, frame, bad, result)
+    stored, projects, paid = _load_funds(context.engine)
+    allocations = {**stored, **context.new_allocations}
+    names = context.county_names
+    for row in frame.index:
+        code, adcode = frame.at[row, "allocation_code"], frame.at[row, "county_adcode"]
+        allocation = allocations.get(code)
+        if code is None or (row, "allocation_code") in bad:
+            continue
+        if allocation is None:
+            _reject(raw, bad, result, row, "allocation_code", code,
+                    f"下达文号“{code}”不在库中,也不在本文件的“资金下达”表中:请先导入该笔资金下达")
+            continue
+        if adcode is not None and allocation["county_adcode"] != adcode:
+            _reject(raw, bad, result, row, "allocation_code", code,
+                    f"文号“{code}”的资金下达给{names.get(allocation['county_adcode'], '其他县区')},"
+                    f"不是{names[adcode]}")
+        _check_payee(raw, frame, bad, result, row, allocation, projects, names)
+        day = frame.at[row, "paid_on"]
+        if day is not None and (row, "paid_on") not in bad:
+            if day > result.data_date:
+                _reject(raw, bad, result, row, "paid_on", day,
+                        f"拨付日期 {day.isoformat()} 晚于数据截至日期 {result.data_date.isoformat()}")
+            elif allocation["allocated_on"] is not None and day < allocation["allocated_on"]:
+                _reject(raw, bad, result, row, "paid_on", day, f"拨付日期 {day.isoformat()} 早于该笔资金的下达日期 "
+                        f"{allocation['allocated_on'].isoformat()}")
+    _check_paid_within(raw, frame, bad, result, allocations, paid)
+
+
+def _check_payee(raw, frame, bad, result, row, allocation: dict, projects: dict[str, str], names) -> None:
+    project = frame.at[row, "project_code"]
+    if allocation["program"] != RENOVATION:
+        if project is not None:
+            _reject(raw, bad, result, row, "project_code", project, "清洁取暖补贴不拨付到小区:项目编码应为空")
+    elif project is None:
+        _reject(raw, bad, result, row, "project_code", "", "老旧小区改造资金须填拨付到的小区项目编码")
+    elif project not in projects:
+        _reject(raw, bad, result, row, "project_code", project, f"项目编码“{project}”不在库中")
+    elif projects[project] != allocation["county_adcode"]:
+        _reject(raw, bad, result, row, "project_code", project,
+                f"小区“{project}”属于{names.get(projects[project], '其他县区')},不能用本县区的资金拨付")
+
+
+def _check_paid_within(raw, frame, bad, result, allocations: dict, paid: dict[str, tuple[str, int]]) -> None:
+    """Per allocation: the file's payments plus the store's other payments stay within it. The
+    row that first goes over is the one named."""
+    in_file = set(frame["code"])
+    total = {}
+    for allocation, amount in (v for k, v in paid.items() if k not in in_file):
+        total[allocation] = total.get(allocation, 0) + amount
+    for row in frame.index:
+        code, amount = frame.at[row, "allocation_code"], frame.at[row, "amount_yuan"]
+        if allocations.get(code, {}).get("amount_yuan") is None or amount is None or (row, "amount_yuan") in bad:
+            continue
+        total[code] = total.get(code, 0) + amount
+        if total[code] > allocations[code]["amount_yuan"]:
+            _reject(raw, bad, result, row, "amount_yuan", fmt_wan(amount),
+                    f"文号“{code}”累计拨付 {fmt_wan(total[code])} 万元,超过下达金额 "
+                    f"{fmt_wan(allocations[code]['amount_yuan'])} 万元")
+            total[code] -= amount
+
+
+def fmt_wan(yuan: int) -> str:
+    """Yuan as the 万元 a file writes: 1,234.5 (two decimals at most, no trailing zeros)."""
+    return f"{yuan / 10_000:,.2f}".rstrip("0").rstrip(".")
+
+
+def _reject(raw, bad, result, row, column, value, message) -> None:
+    bad.add((row, column))
+    _cell_error(raw, result.errors, row, column, value, message)
+
+
 def _rules_plans(raw, frame, bad, context: Context, result: CheckResult) -> None:
     _resolve_county(raw, frame, bad, context, result)
     _fill_defaults(raw.spec, frame)
@@ -643,5 +740,5 @@ def _rules_nodes(raw, frame, bad, context: Context, result: CheckResult) -> None
                                  frame["due_on"])])
 
 
-RULES = {NODES: _rules_nodes, TOWNSHIPS: _rules_townships, VILLAGES: _rules_villages, HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
+RULES = {DISBURSEMENTS: _rules_disbursements, NODES: _rules_nodes, TOWNSHIPS: _rules_townships, VILLAGES: _rules_villages, HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
          HEATING_PLANS: _rules_plans, BATCHES: _rules_batches, HEATING_YEARS: _rules_heating_years}

@@ -194,3 +194,13 @@ def test_an_xls_with_errors_comes_back_as_a_marked_xlsx(city):
     assert_refused_unchanged(city, result)
     cell = load_workbook(io.BytesIO(markup.build_marked_file(content, result)))["一户一档"]["H3"]
     assert cell.value == "煤改电" and "技术路线应为下列之一" in cell.comment.text
+
+
+def test_the_uploader_states_the_same_size_limit_the_reader_applies():
+    import tomllib
+    from pathlib import Path
+
+    from retrofit.intake.readers import MAX_FILE_BYTES
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_FILE_BYTES
