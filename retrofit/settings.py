@@ -63,6 +63,13 @@ SUBSIDY_DUE_DAYS = 30
 # allocation over households to the yuan: balances below this are that rounding, not retention.
 RETENTION_TOLERANCE_YUAN = 100
 
+# Charts at 100+ counties: a ranking draws the best and the worst this many counties (and every
+# red one), the rest stay in the table beside it; no per-county chart grows taller than a 1080-line
+# screen leaves for it (browser and page chrome take the rest), bars shrink to at least MIN_ROW_PX.
+RANKING_CHART_EDGE = 10
+MAX_CHART_HEIGHT_PX = 900
+MIN_ROW_PX = 16
+
 # One meaning per colour, everywhere: flags, charts, tables, exports, the big screen.
 FLAG_COLOURS = {"red": "#d0312d", "yellow": "#e8a317", "green": "#2e8b57", "none": "#9aa0a6"}
 PRIMARY = "#1f4e79"
