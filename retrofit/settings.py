@@ -18,6 +18,10 @@ LOCAL_TIMEZONE = "Asia/Shanghai"
 # connect timeout, a query after the statement timeout, and a reader behind a rebuild's table
 # locks after the lock timeout, so a page says what is wrong within seconds instead of hanging.
 SQLITE_BUSY_TIMEOUT_S = 10
+# How often each app server re-reads the store's revision (one row of store_meta): an import
+# through another server, or the command line, shows on this one's next rerun after at most this
+# many seconds. Every cached result is keyed by the revision, so nothing else needs telling.
+REVISION_CHECK_S = 2
 PG_CONNECT_TIMEOUT_S = 5
 PG_STATEMENT_TIMEOUT_S = 120
 PG_LOCK_TIMEOUT_S = 5
