@@ -117,32 +117,37 @@ GAP_TICK = "⋯"  # the category standing for the counties left to the table
 class RankingRows:
     """Which counties a ranking chart draws: `shown` (best first); when counties are left out,
     they sit after the first `gap_after` rows (`hidden` of them, all in the table beside the
-    chart), and `unnamed_reds` are red counties no bar could hold (named in the subtitle)."""
+    chart), `unnamed_reds` of them red (only when there are more red counties than bars)."""
     shown: pd.DataFrame
     hidden: int = 0
     gap_after: int | None = None
-    unnamed_reds: tuple[str, ...] = ()
+    unnamed_reds: int = 0
+
+
+# However many red counties there are, the chart keeps at least this many of the best on top.
+MIN_BEST_ROWS = 3
 
 
 def select_ranking_rows(table: pd.DataFrame, edge: int = RANKING_CHART_EDGE, max_rows: int | None = None) -> RankingRows:
     """The rows a ranking chart draws: all of them for a city (up to 2·edge+1 counties, or as many
     as fit at full bar height); else the best `edge`, then the worst `edge` and every red county,
-    so the counties a meeting talks about are always on it. At most `max_rows` bars (the gap
-    row counts as one): red counties beyond that are only named. Counties without a task (no
-    rank) are left to the table."""
+    so the counties a meeting talks about are on it. At most `max_rows` bars (the gap row counts
+    as one): red counties come first, the best give way down to MIN_BEST_ROWS, and only beyond
+    that are the least bad red counties left to the table. Counties without a task (no rank)
+    are left to the table."""
     max_rows = max_rows or (MAX_CHART_HEIGHT_PX - RANKING_CHROME_PX) // MIN_ROW_PX
     full = (MAX_CHART_HEIGHT_PX - RANKING_CHROME_PX) // ROW_PX
     if len(table) <= max(2 * edge + 1, full):
         return RankingRows(table)
     ranked = table[table["rank"].notna()] if "rank" in table else table
-    best = ranked.iloc[:edge]
     rest = ranked.iloc[edge:]
     bottom = rest[(rest["flag"] == RED) | rest.index.isin(rest.index[-edge:])]
-    room = max(max_rows - len(best) - 1, 1)
-    unnamed = tuple(bottom.iloc[:-room].loc[lambda t: t["flag"] == RED, "county"]) if len(bottom) > room else ()
-    bottom = bottom.iloc[-room:]
-    shown = pd.concat([best, bottom])
-    return RankingRows(shown, hidden=len(table) - len(shown), gap_after=len(best), unnamed_reds=unnamed)
+    room = max(max_rows - 1, MIN_BEST_ROWS + 1)
+    best = ranked.iloc[:max(min(edge, room - len(bottom)), MIN_BEST_ROWS)]
+    dropped = bottom.iloc[:max(len(bottom) - (room - len(best)), 0)]
+    shown = pd.concat([best, bottom.iloc[len(dropped):]])
+    return RankingRows(shown, hidden=len(table) - len(shown), gap_after=len(best),
+                       unnamed_reds=int((dropped["flag"] == RED).sum()))
 
 
 def compute_ranking_height(rows: int, theme: Theme = LIGHT) -> int:
@@ -175,7 +180,8 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
     axis_max = max([v for v in values if v is not None] + [100.0]) * (1 + LABEL_SHARE + 0.05)
     # Thinner bars than a city's: labels in a smaller font, past the bar's end (inside a thin bar
     # plotly would shrink them to illegible).
-    thin = (height or compute_ranking_height(len(drawn), theme)) - RANKING_CHROME_PX * scale < ROW_PX * scale * len(drawn)
+    height = height or compute_ranking_height(len(drawn), theme)
+    thin = height - RANKING_CHROME_PX * scale < ROW_PX * scale * len(drawn)
     font = max(11, theme.base_font - 2) if thin else theme.base_font
     places = place_value_labels(values, target, axis_max)
     fig = go.Figure(go.Bar(
@@ -196,19 +202,15 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
                            text=fmt.format_target(line.name, line.share), showarrow=False,
                            font=dict(size=theme.base_font - 1, color=theme.text))
     if rows.gap_after is not None:
-        fig.add_annotation(x=axis_max / 2, y=GAP_TICK, text=f"其余{rows.hidden}个县区见排名表", showarrow=False,
+        reds = f"(其中红色{rows.unnamed_reds}个)" if rows.unnamed_reds else ""
+        fig.add_annotation(x=axis_max / 2, y=GAP_TICK, text=f"其余{rows.hidden}个县区{reds}见排名表", showarrow=False,
                            bgcolor=theme.paper, font=dict(size=theme.base_font - 1, color=theme.muted))
     ticks = list(range(0, 101, 20))  # the room past 100% is for labels, not for a tick
     fig.update_xaxes(range=[0, axis_max], tickvals=ticks, ticktext=[fmt.format_percent(t / 100, 0) for t in ticks],
                      showgrid=True)
     fig.update_yaxes(automargin=True, tickfont=dict(size=font))
     fig.update_layout(bargap=0.28)
-    fig = _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}排名", "%", meta, theme,
-                  height or compute_ranking_height(len(drawn), theme))
-    if rows.unnamed_reds:
-        text = wrap_note(f"单位:% · 图中未列出的红色县区:{'、'.join(rows.unnamed_reds)}", 60)
-        fig.update_layout(title_subtitle_text=text,
-                          margin_t=fig.layout.margin.t + text.count("<br>") * round(theme.base_font * 1.3))
+    fig = _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}排名", "%", meta, theme, height)
     return fig
 
 

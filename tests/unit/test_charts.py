@@ -67,11 +67,6 @@ def _province_ranking(counties: int, reds: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _named_counties(fig) -> set[str]:
-    named = set(fig.data[0].y)
-    return named | {name for name in _province_ranking(200, 0)["county"] if name in fig.layout.title.subtitle.text}
-
-
 def test_a_city_ranking_draws_every_county_as_before():
     table = _province_ranking(12, 3)
     fig = charts.build_ranking_figure(table, COMPLETION, META)
@@ -97,19 +92,31 @@ def test_a_province_ranking_says_the_rest_are_in_the_table():
     assert [c for c, g in zip(fig.data[0].customdata, fig.data[0].y) if g == charts.GAP_TICK] == [[None]]
 
 
-def test_red_counties_beyond_what_bars_can_hold_are_named_in_the_subtitle():
+def test_red_counties_take_the_room_of_the_best_before_any_is_left_out():
+    table = _province_ranking(110, 40)  # more red counties than room for them beside the best ten
+    fig = charts.build_ranking_figure(table, COMPLETION, META)
+    assert fig.layout.height <= 900
+    assert set(table.loc[table["flag"] == "red", "county"]) <= set(fig.data[0].y)
+    assert set(table["county"][:3]) <= set(fig.data[0].y)  # the best still open the chart
+    assert all("红色" not in a.text for a in fig.layout.annotations)
+
+
+def test_red_counties_beyond_what_bars_can_hold_are_counted_in_the_gap_and_left_to_the_table():
     table = _province_ranking(110, 80)
     fig = charts.build_ranking_figure(table, COMPLETION, META)
     assert fig.layout.height <= 900
-    assert set(table.loc[table["flag"] == "red", "county"]) <= _named_counties(fig)
-    assert "图中未列出的红色县区" in fig.layout.title.subtitle.text
+    drawn_reds = [c for c in fig.data[0].y if c in set(table.loc[table["flag"] == "red", "county"])]
+    assert "县110" in drawn_reds  # the worst are drawn
+    gap = [a.text for a in fig.layout.annotations if a.y == charts.GAP_TICK]
+    assert gap == [f"其余{110 - len(fig.data[0].y) + 1}个县区(其中红色{80 - len(drawn_reds)}个)见排名表"]
 
 
-def test_the_wall_ranking_keeps_its_height_and_thins_to_it():
+def test_the_wall_ranking_keeps_its_height_and_draws_the_worst():
     table = _province_ranking(110, 25)
     fig = charts.build_ranking_figure(table, COMPLETION, META, height=600)
     assert fig.layout.height == 600
-    assert set(table.loc[table["flag"] == "red", "county"]) <= _named_counties(fig)
+    assert list(fig.data[0].y)[:10] == list(table["county"][-10:][::-1])  # the worst ten at the bottom
+    assert set(table["county"][:3]) <= set(fig.data[0].y)
 
 
 def test_per_county_bars_never_grow_taller_than_a_screen():
