@@ -111,6 +111,7 @@ def place_value_labels(values: list[float | None], target: float | None, axis_ma
 ROW_PX = 34
 RANKING_CHROME_PX = 170
 GAP_TICK = "⋯"  # the category standing for the counties left to the table
+THIN_ROW_FONTS = 1.2  # a row less than this many label heights tall is thin
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,11 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
     target = line.share * 100 if line.share is not None else None
     # Room past the longest bar (at least 100%) for a label outside it.
     axis_max = max([v for v in values if v is not None] + [100.0]) * (1 + LABEL_SHARE + 0.05)
-    # Thinner bars than a city's: labels in a smaller font, past the bar's end (inside a thin bar
-    # plotly would shrink them to illegible).
+    # Rows too thin for a label of the theme's font inside the bar (a province's, never a city's
+    # dozen, on the desk or the wall): labels in a smaller font, past the bar's end, where plotly
+    # would otherwise shrink them to illegible.
     height = height or compute_ranking_height(len(drawn), theme)
-    thin = height - RANKING_CHROME_PX * scale < ROW_PX * scale * len(drawn)
+    thin = (height - RANKING_CHROME_PX * scale) / len(drawn) < THIN_ROW_FONTS * theme.base_font
     font = max(11, theme.base_font - 2) if thin else theme.base_font
     places = place_value_labels(values, target, axis_max)
     fig = go.Figure(go.Bar(

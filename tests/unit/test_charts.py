@@ -126,3 +126,10 @@ def test_per_county_bars_never_grow_taller_than_a_screen():
     assert fig.layout.height <= 900
     city = pd.DataFrame([dict(county=c, route="生物质", task_households=10) for c in counties[:12]])
     assert charts.build_route_mix_figure(city, ["生物质"], META).layout.height == 120 + 34 * 12 + 60
+
+
+def test_a_city_ranking_keeps_its_labels_inside_the_bars_on_the_desk_and_the_wall():
+    table = _province_ranking(12, 3)
+    for theme, height in ((charts.LIGHT, None), (charts.DARK, 643)):
+        bars = charts.build_ranking_figure(table, COMPLETION, META, theme=theme, height=height).data[0]
+        assert "inside" in bars.textposition and bars.insidetextfont.size == theme.base_font
