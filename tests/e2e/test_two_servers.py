@@ -126,11 +126,12 @@ def _fill_one_connection(store_url: str, path: Path) -> None:
     fill_one_connection(path, CONNECTED_ON)
 
 
-def _wait_for_change(page, base: str, before: str, since: float, limit_s: float = 90) -> tuple[float, float]:
+def _wait_for_change(page, base: str, before: str, since: float,
+                     limit_s: float = 90) -> tuple[float | None, float]:
     """Reload until the page shows something else than `before`. Returns when (seconds after
     `since`) the last load still showing `before` and the first load showing the change began:
     the server noticed the change in between."""
-    missed = 0.0
+    missed = None
     while True:
         began = time.time() - since
         if _county_progress(page, base) != before:
@@ -145,7 +146,8 @@ def test_an_import_through_the_command_line_shows_on_both_servers_behind_nginx(
     contexts = [_context_on(browser, front, server) for server in servers]
     try:
         pages = [context.new_page() for context in contexts]
-        # Sticky: every request of a browser, the page's websocket included, reaches one server.
+        # Sticky: a browser's requests carry its cookie, so all of them (the page's websocket hashes
+        # on the same cookie) reach one server.
         for context, server in zip(contexts, servers):
             assert {_upstream(context, front) for _ in range(5)} == {server}
         before = [_county_progress(page, front) for page in pages]
@@ -163,7 +165,7 @@ def test_an_import_through_the_command_line_shows_on_both_servers_behind_nginx(
         for page, shown, server in zip(pages, before, servers):
             missed, seen = _wait_for_change(page, front, shown, imported)
             print(f"\n{server}: a page load begun {seen:.1f} s after the import shows it"
-                  + (f", one begun {missed:.1f} s after did not" if missed else ""))
+                  + (f", one begun {missed:.1f} s after did not" if missed is not None else ""))
         after = [_county_progress(page, front) for page in pages]
         assert after[0] == after[1] != before[0]
         done_before, done_after = (int(re.search(r":([\d,]+)户", s).group(1).replace(",", "")) for s in
