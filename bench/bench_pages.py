@@ -1,7 +1,7 @@
 """Server time of every page on the demo city, and the cost of building the demo and of the
 main queries. Figures are printed, never asserted.
 
-    python bench/bench_pages.py [--repeat N]
+    python bench/bench_pages.py [--repeat N] [--url postgresql+psycopg://…]
 
 Page times are one script run through Streamlit's AppTest (the work the server does per page
 view: queries, figures, tables), first cold (empty caches) then warm (cached results).
@@ -65,9 +65,11 @@ def bench_pages(url: str, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--url", help="a store to (re)build the demo in, e.g. an empty PostgreSQL database; "
+                        "default a temporary SQLite file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        url = args.url or f"sqlite:///{Path(folder) / 'bench.db'}"
         bench_store(url)
         bench_pages(url, args.repeat)
 

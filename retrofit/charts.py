@@ -16,7 +16,8 @@ from . import fmt
 from .geo import MapView, build_boundary_note
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, read_city_line
 from .report import CITY, SCOPE_TOTAL
-from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PALETTE, PRIMARY
+from .settings import (FLAG_COLOURS, FLAG_THRESHOLDS, MAX_CHART_HEIGHT_PX, MIN_ROW_PX, PALETTE, PRIMARY,
+                       RANKING_CHART_EDGE)
 from .vocab import PROGRAMS
 
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -105,25 +106,96 @@ def place_value_labels(values: list[float | None], target: float | None, axis_ma
     return places
 
 
+# A county's bar and its gap (px at the desk's 14 px font), and what a ranking needs besides its
+# bars: title, unit, target label, axis and footer.
+ROW_PX = 34
+RANKING_CHROME_PX = 170
+GAP_TICK = "⋯"  # the category standing for the counties left to the table
+THIN_ROW_FONTS = 1.2  # a row less than this many label heights tall is thin
+
+
+@dataclass(frozen=True)
+class RankingRows:
+    """Which counties a ranking chart draws: `shown` (best first); when counties are left out,
+    they sit after the first `gap_after` rows (`hidden` of them, all in the table beside the
+    chart), `unnamed_reds` of them red (only when there are more red counties than bars)."""
+    shown: pd.DataFrame
+    hidden: int = 0
+    gap_after: int | None = None
+    unnamed_reds: int = 0
+
+
+# However many red counties there are, the chart keeps at least this many of the best on top.
+MIN_BEST_ROWS = 3
+
+
+def select_ranking_rows(table: pd.DataFrame, edge: int = RANKING_CHART_EDGE, max_rows: int | None = None) -> RankingRows:
+    """The rows a ranking chart draws: all of them for a city (up to 2·edge+1 counties, or as many
+    as fit at full bar height); else the best `edge`, then the worst `edge` and every red county,
+    so the counties a meeting talks about are on it. At most `max_rows` bars (the gap row counts
+    as one): red counties come first, the best give way down to MIN_BEST_ROWS, and only beyond
+    that are the least bad red counties left to the table. Counties without a task (no rank)
+    are left to the table."""
+    max_rows = max_rows or (MAX_CHART_HEIGHT_PX - RANKING_CHROME_PX) // MIN_ROW_PX
+    full = (MAX_CHART_HEIGHT_PX - RANKING_CHROME_PX) // ROW_PX
+    if len(table) <= max(2 * edge + 1, full):
+        return RankingRows(table)
+    ranked = table[table["rank"].notna()] if "rank" in table else table
+    rest = ranked.iloc[edge:]
+    bottom = rest[(rest["flag"] == RED) | rest.index.isin(rest.index[-edge:])]
+    room = max(max_rows - 1, MIN_BEST_ROWS + 1)
+    best = ranked.iloc[:max(min(edge, room - len(bottom)), MIN_BEST_ROWS)]
+    dropped = bottom.iloc[:max(len(bottom) - (room - len(best)), 0)]
+    shown = pd.concat([best, bottom.iloc[len(dropped):]])
+    return RankingRows(shown, hidden=len(table) - len(shown), gap_after=len(best),
+                       unnamed_reds=int((dropped["flag"] == RED).sum()))
+
+
+def compute_ranking_height(rows: int, theme: Theme = LIGHT) -> int:
+    """Pixels for a ranking of `rows` bars: full bars while they fit on a screen, then thinner."""
+    scale = theme.base_font / LIGHT.base_font
+    return min(round((RANKING_CHROME_PX + ROW_PX * rows) * scale), round(MAX_CHART_HEIGHT_PX * scale))
+
+
 def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, title: str | None = None,
-                         theme: Theme = LIGHT, height: int | None = None) -> go.Figure:
+                         theme: Theme = LIGHT, height: int | None = None,
+                         edge: int = RANKING_CHART_EDGE) -> go.Figure:
     """Counties as horizontal bars, best on top, coloured by flag, value labelled (clear of the
     target line), with the target line (half-time line or fixed target) drawn across.
-    `table` is a ranked measure table."""
-    ranked = table.iloc[::-1]  # plotly draws the first category at the bottom
+    `table` is a ranked measure table. Beyond a city's dozen counties only the best and worst
+    `edge` and the red ones are drawn (select_ranking_rows), with a gap row saying how many are
+    in the table; the chart never grows taller than a screen."""
+    scale = theme.base_font / LIGHT.base_font
+    max_rows = ((height or MAX_CHART_HEIGHT_PX * scale) - RANKING_CHROME_PX * scale) // (MIN_ROW_PX * scale)
+    rows = select_ranking_rows(table, edge, int(max_rows))
+    drawn = rows.shown
+    if rows.gap_after is not None:
+        gap = pd.DataFrame([dict(county=GAP_TICK, numerator=None, denominator=None, value=None, flag=NO_FLAG)])
+        drawn = pd.concat([drawn.iloc[:rows.gap_after], gap, drawn.iloc[rows.gap_after:]], ignore_index=True)
+    ranked = drawn.iloc[::-1]  # plotly draws the first category at the bottom
+    is_gap = (ranked["county"] == GAP_TICK).to_numpy() if rows.gap_after is not None else [False] * len(ranked)
     values = [None if pd.isna(v) else float(v) * 100 for v in ranked["value"]]
     line = read_city_line(table)
     target = line.share * 100 if line.share is not None else None
     # Room past the longest bar (at least 100%) for a label outside it.
     axis_max = max([v for v in values if v is not None] + [100.0]) * (1 + LABEL_SHARE + 0.05)
+    # Rows too thin for a label of the theme's font inside the bar (a province's, never a city's
+    # dozen, on the desk or the wall): labels in a smaller font, past the bar's end, where plotly
+    # would otherwise shrink them to illegible.
+    height = height or compute_ranking_height(len(drawn), theme)
+    thin = (height - RANKING_CHROME_PX * scale) / len(drawn) < THIN_ROW_FONTS * theme.base_font
+    font = max(11, theme.base_font - 2) if thin else theme.base_font
+    places = place_value_labels(values, target, axis_max)
     fig = go.Figure(go.Bar(
-        x=values, y=ranked["county"], orientation="h", customdata=ranked[["county"]].to_numpy(),
-        marker_color=[FLAG_COLOURS[f] for f in ranked["flag"]], text=_percent_labels(ranked),
-        textposition=place_value_labels(values, target, axis_max), insidetextanchor="end", cliponaxis=False,
-        insidetextfont=dict(size=theme.base_font, color="#ffffff"),
-        outsidetextfont=dict(size=theme.base_font, color=theme.text),
-        hovertext=[f"{c}:{fmt.format_count(n, measure.unit)} / {fmt.format_count(d, measure.unit)}"
-                   for c, n, d in zip(ranked["county"], ranked["numerator"], ranked["denominator"])],
+        x=values, y=ranked["county"],
+        orientation="h", customdata=[[None if g else c] for c, g in zip(ranked["county"], is_gap)],
+        marker_color=[FLAG_COLOURS[f] for f in ranked["flag"]],
+        text=["" if g else label for label, g in zip(_percent_labels(ranked), is_gap)],
+        textposition=[p if p == "none" or not thin else "outside" for p in places], insidetextanchor="end",
+        cliponaxis=False, insidetextfont=dict(size=font, color="#ffffff"),
+        outsidetextfont=dict(size=font, color=theme.text),
+        hovertext=["" if g else f"{c}:{fmt.format_count(n, measure.unit)} / {fmt.format_count(d, measure.unit)}"
+                   for c, n, d, g in zip(ranked["county"], ranked["numerator"], ranked["denominator"], is_gap)],
         hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
     if target is not None:
         fig.add_vline(x=target, line=dict(color=theme.text, dash="dash", width=2))
@@ -131,13 +203,17 @@ def build_ranking_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta,
         fig.add_annotation(x=target, y=1.0, yref="paper", yanchor="bottom", xanchor="right",
                            text=fmt.format_target(line.name, line.share), showarrow=False,
                            font=dict(size=theme.base_font - 1, color=theme.text))
+    if rows.gap_after is not None:
+        reds = f"(其中红色{rows.unnamed_reds}个)" if rows.unnamed_reds else ""
+        fig.add_annotation(x=axis_max / 2, y=GAP_TICK, text=f"其余{rows.hidden}个县区{reds}见排名表", showarrow=False,
+                           bgcolor=theme.paper, font=dict(size=theme.base_font - 1, color=theme.muted))
     ticks = list(range(0, 101, 20))  # the room past 100% is for labels, not for a tick
     fig.update_xaxes(range=[0, axis_max], tickvals=ticks, ticktext=[fmt.format_percent(t / 100, 0) for t in ticks],
                      showgrid=True)
-    fig.update_yaxes(automargin=True, tickfont=dict(size=theme.base_font))
+    fig.update_yaxes(automargin=True, tickfont=dict(size=font))
     fig.update_layout(bargap=0.28)
-    return _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}排名", "%", meta, theme,
-                   height or 80 + 34 * len(table) + 90)
+    fig = _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}排名", "%", meta, theme, height)
+    return fig
 
 
 # The boundary note under a map's title: at most this many characters a line (the wall's map,
@@ -207,6 +283,12 @@ def series_colours(names) -> dict[str, str]:
 
 
 
+def compute_county_bars_height(counties: int) -> int:
+    """Pixels for one bar per county: full bars for a city, thinner ones (plotly then labels
+    every other county or so) rather than a chart taller than the screen for a province."""
+    return min(180 + ROW_PX * counties, MAX_CHART_HEIGHT_PX)
+
+
 def _stacked_county_bars(buckets: pd.DataFrame, counties: pd.Series, colours: dict[str, str],
                          unit: str) -> go.Figure:
     """Horizontal stacked bars, one per county (first county on top), one segment per bucket."""
@@ -233,7 +315,7 @@ def build_stage_by_county_figure(counts: pd.DataFrame, buckets: pd.DataFrame, me
     measures.compute_step_buckets, aligned with `counts`' county column)."""
     colours = dict(zip(buckets.columns, STEP_COLOURS))
     fig = _stacked_county_bars(buckets, counts["county"], colours, "个")
-    return _layout(fig, "各县区小区改造阶段分布", "个小区", meta, theme, 120 + 34 * len(counts) + 60)
+    return _layout(fig, "各县区小区改造阶段分布", "个小区", meta, theme, compute_county_bars_height(len(counts)))
 
 
 def build_milestone_by_county_figure(progress: pd.DataFrame, buckets: pd.DataFrame, meta: ChartMeta,
@@ -248,7 +330,7 @@ def build_milestone_by_county_figure(progress: pd.DataFrame, buckets: pd.DataFra
         marker=dict(symbol="line-ns", size=26, line=dict(width=3, color=theme.text)),
         customdata=order[["county", "carryover_households"]].to_numpy(),
         hovertemplate="%{y} 计划%{x:,}户(其中结转%{customdata[1]:,}户)<extra></extra>"))
-    return _layout(fig, "各县区农户清洁取暖改造进度", "户", meta, theme, 120 + 34 * len(progress) + 60)
+    return _layout(fig, "各县区农户清洁取暖改造进度", "户", meta, theme, compute_county_bars_height(len(progress)))
 
 
 def build_batch_progress_figure(batches: pd.DataFrame, stage_labels: list[str], meta: ChartMeta,
@@ -332,7 +414,7 @@ def build_route_mix_figure(mix: pd.DataFrame, routes: list[str], meta: ChartMeta
     fig.update_layout(barmode="stack", bargap=0.3)
     fig.update_xaxes(range=[0, 100], ticksuffix="%")
     fig.update_yaxes(automargin=True)
-    return _layout(fig, "各县区技术路线构成", "% (按户数)", meta, theme, 120 + 34 * len(shares) + 60)
+    return _layout(fig, "各县区技术路线构成", "% (按户数)", meta, theme, compute_county_bars_height(len(shares)))
 
 
 def build_economics_figure(economics: pd.DataFrame, meta: ChartMeta, invest_reference: int = 10_000,

@@ -549,8 +549,11 @@ def ensure_store(engine: Engine, seed: int = DEMO_SEED) -> str | None:
     url = engine.url.render_as_string(hide_password=False)
     state = store.inspect_store(engine)
     if state.kind in (store.EMPTY, store.OLD_DEMO):
-        build_demo(engine, seed)
-        return store.BUILT_NOTE if state.kind == store.EMPTY else store.REBUILT_NOTE
+        with store.building_alone(engine):
+            state = store.inspect_store(engine)  # another server may have built it meanwhile
+            if state.kind in (store.EMPTY, store.OLD_DEMO):
+                build_demo(engine, seed)
+                return store.BUILT_NOTE if state.kind == store.EMPTY else store.REBUILT_NOTE
     store.check_readable(state, url)
     store.use_wal(engine)
     return None

@@ -18,6 +18,10 @@ LOCAL_TIMEZONE = "Asia/Shanghai"
 # connect timeout, a query after the statement timeout, and a reader behind a rebuild's table
 # locks after the lock timeout, so a page says what is wrong within seconds instead of hanging.
 SQLITE_BUSY_TIMEOUT_S = 10
+# How often each app server re-reads the store's revision (one row of store_meta): an import
+# through another server, or the command line, shows on this one's next rerun after at most this
+# many seconds. Every cached result is keyed by the revision, so nothing else needs telling.
+REVISION_CHECK_S = 2
 PG_CONNECT_TIMEOUT_S = 5
 PG_STATEMENT_TIMEOUT_S = 120
 PG_LOCK_TIMEOUT_S = 5
@@ -62,6 +66,13 @@ SUBSIDY_DUE_DAYS = 30
 # A heating allocation's due part is its share of the subsidies due, and counties split each
 # allocation over households to the yuan: balances below this are that rounding, not retention.
 RETENTION_TOLERANCE_YUAN = 100
+
+# Charts at 100+ counties: a ranking draws the best and the worst this many counties (and every
+# red one), the rest stay in the table beside it; no per-county chart grows taller than a 1080-line
+# screen leaves for it (browser and page chrome take the rest), bars shrink to at least MIN_ROW_PX.
+RANKING_CHART_EDGE = 10
+MAX_CHART_HEIGHT_PX = 900
+MIN_ROW_PX = 16
 
 # One meaning per colour, everywhere: flags, charts, tables, exports, the big screen.
 FLAG_COLOURS = {"red": "#d0312d", "yellow": "#e8a317", "green": "#2e8b57", "none": "#9aa0a6"}

@@ -10,8 +10,9 @@ foreign table that merely shares a name (say `report`) is never dropped.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -180,6 +181,34 @@ def replacing_store(engine: Engine, force: bool = False, action: str = "演示�
                       **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
         db.bump_revision(conn)
     use_wal(engine)
+
+
+# PostgreSQL advisory lock key ("retr") held while one process builds the store.
+BUILD_LOCK_KEY = 0x72657472
+# How long a server starting beside another waits for that one's build, in seconds.
+BUILD_WAIT_S = 120
+
+
+@contextmanager
+def building_alone(engine: Engine) -> Iterator[None]:
+    """Held while this process builds the store: app servers started together on an empty store
+    (several behind nginx) build the demo once; the others wait, then find it built. PostgreSQL:
+    a transaction-level advisory lock; SQLite: an exclusive flock on a file beside the store
+    (never on the store itself: closing another descriptor of it would drop SQLite's own locks)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text(f"SET LOCAL lock_timeout = {BUILD_WAIT_S * 1000}"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUILD_LOCK_KEY})
+            yield
+        return
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:" or not Path(path).parent.is_dir():
+        yield
+        return
+    import fcntl
+    with open(f"{path}-buildlock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def use_wal(engine: Engine) -> None:

@@ -18,7 +18,7 @@ from . import db, demo, exports, fmt, history, publish, queries, report, screen,
 from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
-from .settings import FLAG_COLOURS, database_url
+from .settings import FLAG_COLOURS, REVISION_CHECK_S, database_url
 from .vocab import NO_STAGE, PROGRAMS, ROUTES, STAGE_STANDING
 
 APP_TITLE = "老旧小区改造与清洁取暖调度"
@@ -84,9 +84,10 @@ def store_errors():
         st.stop()
 
 
-@st.cache_data(ttl=5, show_spinner=False)
+@st.cache_data(ttl=REVISION_CHECK_S, show_spinner=False)
 def _revision(url: str) -> str:
-    """The store's revision, read at most every 5 seconds (a page makes a dozen cached calls)."""
+    """The store's revision, read at most every REVISION_CHECK_S seconds (a page makes a dozen
+    cached calls). Per process, like every st.cache_data: each app server reads it for itself."""
     return db.load_revision(get_engine(url))
 
 
@@ -438,8 +439,8 @@ def render_deck(deck, key: str, height: int = 720, export_figure: go.Figure | No
 # ---- intake (数据填报, 导入记录) -------------------------------------------------------------
 
 def refresh_store() -> None:
-    """Forget the remembered revision after this session wrote to the store, so every page
-    shows the new data at once rather than within five seconds."""
+    """Forget the remembered revision after this session wrote to the store, so every page of
+    this server shows the new data at once (other servers within REVISION_CHECK_S seconds)."""
     _revision.clear()
 
 

@@ -211,3 +211,39 @@ def write_held_open(url: str, statement, **params):
         release.set()
         thread.join()
     assert held.get("released"), "the writer let go before the reads were done"
+
+
+PROVINCE_COUNTIES = 110
+
+
+def make_store_with_many_counties(url: str, counties: int = PROVINCE_COUNTIES):
+    """A province-sized list of counties (no outlines), each with a started community, a heating
+    plan of 20 households of which a county-dependent number are connected (the best all 20,
+    the worst 15, so about a third fall red behind the 15 November deadline), and an
+    allocation 40% paid. Rows go in a few statements: this is a fixture, not an import."""
+    engine = make_store(url, date(2026, 11, 20))
+    adcodes = [f"62{i:04d}" for i in range(counties)]
+    connected_day, started = all_milestones(date(2026, 10, 1)), chain(*[date(2026, 3, 1 + k) for k in range(4)])
+    with engine.begin() as conn:
+        conn.execute(db.county.delete())
+        conn.execute(db.county.insert(), [dict(adcode=a, name=f"第{i + 1}县", kind="县", seq=i + 1)
+                                          for i, a in enumerate(adcodes)])
+        conn.execute(db.renovation_project.insert(), [dict(
+            code=f"P{a}", county_adcode=a, batch_year=2026, street="城关街道", name=f"{a}小区", lon=107.0, lat=34.0,
+            year_built=1990, buildings=4, households=100, floor_area_m2=7000, property_type="无物业",
+            renovation_type="基础完善型", planned_investment_yuan=1_000_000,
+            **{f"{k}_actual": v for k, v in started.items()}) for a in adcodes])
+        conn.execute(db.township.insert(), [dict(code=f"{a}101", county_adcode=a, name="城关镇") for a in adcodes])
+        conn.execute(db.village.insert(), [dict(code=f"{a}101201", township_code=f"{a}101", name="东村", lon=107.0,
+                                                lat=34.0) for a in adcodes])
+        conn.execute(db.heating_plan.insert(), [dict(county_adcode=a, year=2026, target_households=20,
+                                                     carryover_households=0, target_urban_m2=0) for a in adcodes])
+        conn.execute(db.heating_household.insert(), [dict(
+            code=f"H{a}{n:02d}", county_adcode=a, village_code=f"{a}101201", plan_year=2026, head_name="王建国",
+            route="生物质", equipment_cost_yuan=5000, subsidy_yuan=3500, running_cost_yuan=900, coal_cost_yuan=1800,
+            status="正常使用", status_on=None,
+            **{f"{k}_on": (v if n < 20 - 6 * i // counties else None) for k, v in connected_day.items()})
+            for i, a in enumerate(adcodes) for n in range(20)])
+    for a in adcodes:
+        add_allocation(engine, a, 1_000_000, date(2026, 3, 1), payments=[(400_000, date(2026, 5, 1))])
+    return engine

@@ -119,3 +119,17 @@ def project(code: str, **changes) -> dict:
 
 def build_projects(rows: list[dict], headers: list[str] | None = None) -> bytes:
     return build_xlsx(rows, headers or PROJECT_HEADERS, sheet="小区台账", title="北县 2026年度 小区台账")
+
+
+def fill_one_connection(path, connected_on: date) -> None:
+    """A county's heating template at `path` with one more household connected on
+    `connected_on`: the first not yet connected whose indoor work was done by then."""
+    from openpyxl import load_workbook
+    book = load_workbook(path)
+    sheet = book["一户一档"]
+    headers = [c.value for c in sheet[3]]
+    installed, connected = headers.index("户内改造日期") + 1, headers.index("通气通电日期") + 1
+    row = next(r for r in range(4, sheet.max_row + 1) if sheet.cell(r, connected).value is None
+               and sheet.cell(r, installed).value and sheet.cell(r, installed).value.date() <= connected_on)
+    sheet.cell(row, connected).value = connected_on
+    book.save(path)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install what the app and its tests need on Debian 12 with Python 3.11+: the system Chromium and
-# CJK fonts (chart/PDF export, browser tests) and the Python packages. Safe to run again.
+# CJK fonts (chart/PDF export, browser tests), nginx (several app servers behind it, deploy/ and
+# its test) and the Python packages. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="chromium fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei"
+APT_PACKAGES="chromium fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei nginx"
 missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

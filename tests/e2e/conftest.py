@@ -36,22 +36,28 @@ def serve_store(url: str, folder: Path):
                                "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError(f"streamlit did not start; see {log.name}") from None
-            time.sleep(0.5)
+    wait_for_health(base, server, f"streamlit did not start; see {log.name}")
     try:
         yield base
     finally:
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+def wait_for_health(base: str, process: subprocess.Popen, failure: str, limit_s: float = 60) -> None:
+    """Until Streamlit's health endpoint answers at `base` (directly or through a proxy); kills
+    `process` and raises RuntimeError(`failure`) when it exits or the limit passes first."""
+    deadline = time.time() + limit_s
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)
+            return
+        except OSError:
+            if time.time() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(failure) from None
+            time.sleep(0.5)
 
 
 @contextmanager

@@ -5,6 +5,7 @@ import shutil
 from datetime import date
 
 import pytest
+from intake_files import fill_one_connection
 from openpyxl import load_workbook
 
 from retrofit import cli, db, report
@@ -23,22 +24,11 @@ def store_url(demo_url, tmp_path, monkeypatch):
     return url
 
 
-def _fill_one_connection(path) -> None:
-    book = load_workbook(path)
-    sheet = book["一户一档"]
-    headers = [c.value for c in sheet[3]]
-    installed, connected = headers.index("户内改造日期") + 1, headers.index("通气通电日期") + 1
-    row = next(r for r in range(4, sheet.max_row + 1) if sheet.cell(r, connected).value is None
-               and sheet.cell(r, installed).value and sheet.cell(r, installed).value.date() <= CONNECTED_ON)
-    sheet.cell(row, connected).value = CONNECTED_ON
-    book.save(path)
-
-
 def test_template_dry_run_import_and_undo_from_the_command_line(store_url, tmp_path, capsys):
     out = tmp_path / "陇县.xlsx"
     assert cli.main(["template", "--program", "heating", "--county", "陇县", "--year", "2026", "--out", str(out)]) == 0
     assert "模板已生成" in capsys.readouterr().out
-    _fill_one_connection(out)
+    fill_one_connection(out, CONNECTED_ON)
     engine = db.make_engine(store_url)
     before = commit.compute_store_checksum(engine)
     rows = len(validate.check_file(engine, out.read_bytes(), out.name).sheets[0].frame)

@@ -215,3 +215,41 @@ def test_every_rebuild_gets_a_new_store_id_and_a_higher_revision(demo_url, tmp_p
     revisions = [int(key.split(":")[1]) for key in keys]
     assert len(set(store_ids)) == 3 and all(store_ids)
     assert revisions == sorted(revisions) and len(set(revisions)) == 3  # never back to 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_servers_starting_together_on_an_empty_store_build_the_demo_once(backend, tmp_path):
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("no PostgreSQL here: set RETROFIT_TEST_PG_URL (.ci/run does)")
+    url = PG_URL if backend == "postgresql" else f"sqlite:///{tmp_path / 'new.db'}"
+    if backend == "postgresql":
+        from sqlalchemy import MetaData
+        engine = db.make_engine(url)
+        everything = MetaData()
+        everything.reflect(engine)
+        everything.drop_all(engine)  # the test database, emptied: whatever the last test left
+        engine.dispose()
+    import threading
+    start, notes, errors = threading.Barrier(2), [], []
+
+    def start_server():  # what ui._open_store does in each app server's process
+        engine = db.make_engine(url)
+        start.wait()
+        try:
+            notes.append(demo.ensure_store(engine))
+        except Exception as error:  # noqa: BLE001 - collected for the assertion below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    servers = [threading.Thread(target=start_server) for _ in range(2)]
+    for server in servers:
+        server.start()
+    for server in servers:
+        server.join()
+    assert errors == []
+    assert sorted(notes, key=str) == [None, stores.BUILT_NOTE]  # one built, the other found it built
+    engine = db.make_engine(url)
+    assert stores.inspect_store(engine).kind == stores.READY
+    assert stores.inspect_store(engine).revision == 1  # built once, not built and then rebuilt
+    engine.dispose()
