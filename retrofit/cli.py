@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 
-from . import db, demo, files, fmt, history, notice, report, store, tables
+from . import db, demo, files, fmt, history, notice, province, report, store, tables
 from .intake import cli as intake_cli
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
@@ -83,11 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo_cmd = commands.add_parser("demo", help="(重新)生成演示数据库", description=(
-        "在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计)。"
+        "在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计);"
+        "--scale province 生成陕西省全省演示数据(107 个县区、约 3 万个小区、约 300 万户,需数分钟)。"
         "只写入不存在、完全为空的库或原有的演示库;不会删除不属于本系统的表。"))
     demo_cmd.add_argument("--seed", type=int, default=DEMO_SEED, help=f"随机种子(默认 {DEMO_SEED})")
     demo_cmd.add_argument("--force", action="store_true",
                           help="替换本系统建立的非演示库(其中数据将被演示数据取代)")
+    demo_cmd.add_argument("--scale", choices=("city", "province"), default="city",
+                          help="city:宝鸡市(默认);province:陕西省全省")
+    demo_cmd.add_argument("--households", type=int, default=province.FULL.households,
+                          help=f"全省演示的清洁取暖户数(约数,默认 {province.FULL.households:,})")
+    demo_cmd.add_argument("--communities", type=int, default=province.FULL.communities,
+                          help=f"全省演示的改造小区数(约数,默认 {province.FULL.communities:,})")
 
     def add_scope(cmd):
         cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
@@ -336,6 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             engine = db.make_engine(database_url())
+            if args.scale == "province":
+                size = province.ProvinceSize(households=args.households, communities=args.communities)
+                counts = province.build_province_demo(engine, args.seed, force=args.force, size=size)
+                seconds = counts.pop("seconds")
+                print(f"全省演示数据已生成({store.describe_store(database_url())},种子 {args.seed},"
+                      f"用时 {seconds:.1f} 秒):" + ",".join(f"{k} {v:,}" for k, v in counts.items()))
+                return 0
             counts = demo.build_demo(engine, args.seed, force=args.force)
             print(f"演示数据已生成({store.describe_store(database_url())},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
