@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--format", choices=("json", "csv", "table"), default="table")
         cmd.add_argument("--as-reported", action="store_true",
                          help="按截至日期当天已报送的数据(撤回此后记录的导入与更正);默认按现有数据")
+        add_level(cmd)
+
+    def add_level(cmd):
+        cmd.add_argument("--level", choices=(report.COUNTY_LEVEL, report.CITY_LEVEL), default=report.COUNTY_LEVEL,
+                         help="排名对象:county 县区(默认),city 各市(全省库)")
+        cmd.add_argument("--city", help="市名称,如 西安市:只排该市所辖县区(全省库)")
 
     rank_cmd = commands.add_parser(
         "rank", help="县区排名", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -125,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--previous", type=parse_date, help="上期日期,用于名次变化(默认:截至日期前最近一次调度)")
         cmd.add_argument("--as-reported", action="store_true",
                          help="按截至日期当天已报送的数据(撤回此后记录的导入与更正);默认按现有数据")
+        add_level(cmd)
 
     notice_cmd = commands.add_parser("notice", help="进度通报文字", description=(
         "按数据生成进度通报(全市计划与完成、落后县区、资金留置、前期手续与实施方案、时间进度、名次变化、督办事项)。"))
@@ -182,7 +189,15 @@ def resolve_scope(engine, args, county_names: list[str] | None = None,
     if unknown:
         raise UsageError(f"未找到县区“{'、'.join(unknown)}”。可选:{'、'.join(known['county'])}")
     counties = tuple(known.loc[known["county"].isin(county_names or []), "adcode"])
-    return report.Scope(as_of, args.year, counties)
+    level, city = getattr(args, "level", report.COUNTY_LEVEL), getattr(args, "city", None) or ""
+    cities = report.queries.load_cities(engine)
+    if city:
+        if city not in set(cities["city"]):
+            raise UsageError(f"未找到市“{city}”。可选:{'、'.join(cities['city']) or '(本库未设市)'}")
+        city = cities.loc[cities["city"] == city, "adcode"].iloc[0]
+    if level == report.CITY_LEVEL and len(cities) < 2:
+        raise UsageError("本库只有一个市,无法按市排名;请去掉 --level city")
+    return report.build_scope(engine, as_of, args.year, counties, city, level)
 
 
 def _display_width(text: str) -> int:

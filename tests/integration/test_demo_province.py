@@ -1,17 +1,18 @@
 """The province demo (陕西省) built at a tiny size: the real counties and cities, the same
 invariants as the city demo, and the late counties the rankings are meant to show."""
+import os
 from datetime import date
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PG_URL
 from retrofit import db, province, queries, report
 from retrofit.demo import DEMO_DATA_DATE
 from retrofit.measures import RED
 from retrofit.vocab import HEATING, MILESTONES, RENOVATION, STAGES
 
+PG_URL = os.environ.get("RETROFIT_TEST_PG_URL")
 TINY = province.ProvinceSize(households=20_000, communities=3_000, villages_per_county=12)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
