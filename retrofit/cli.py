@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument("--seed", type=int, default=DEMO_SEED, help=f"随机种子(默认 {DEMO_SEED})")
     demo_cmd.add_argument("--force", action="store_true",
                           help="替换本系统建立的非演示库(其中数据将被演示数据取代)")
+    commands.add_parser("migrate", help="升级数据库表结构(先备份)", description=(
+        "把本系统旧版本(表结构版本 1)建立的库升级到当前版本:只增加表和列(市、县区所属市),不改动已有数据。"))
     demo_cmd.add_argument("--scale", choices=("city", "province"), default="city",
                           help="city:宝鸡市(默认);province:陕西省全省")
     demo_cmd.add_argument("--households", type=int, default=province.FULL.households,
@@ -368,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
             counts = demo.build_demo(engine, args.seed, force=args.force)
             print(f"演示数据已生成({store.describe_store(database_url())},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
+            return 0
+        if args.command == "migrate":
+            found = store.migrate(db.make_engine(database_url()))
+            print(f"表结构版本 {found} → {db.SCHEMA_VERSION}({store.describe_store(database_url())})"
+                  if found != db.SCHEMA_VERSION else f"已是当前版本 {db.SCHEMA_VERSION},无需升级")
             return 0
         if args.command in intake_cli.INTAKE_COMMANDS:
             status, output = intake_cli.run(args, UsageError, render_text_table)

@@ -41,6 +41,7 @@ PLAN_NOT_ISSUED_INDEX = 50
 DATA_DAY = np.datetime64(DEMO_DATA_DATE, "D")
 INSERT_CHUNK = 20_000
 BUILD_CACHE_KIB = 512 * 1024  # SQLite page cache while building (KiB)
+BULK_TABLES = (db.heating_household, db.investment_booking, db.fund_disbursement)
 
 STREETS = ("城关街道", "东关街道", "西关街道", "南关街道", "北关街道", "新区街道")
 ROADS = ("人民路", "解放路", "建设路", "东大街", "西大街", "文化路", "新华路", "迎宾路", "北街", "南街")
@@ -483,6 +484,10 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
             # The household code index takes 3 million inserts in random order: with SQLite's
             # default 2 MB page cache nearly each one reads and writes a page of the file.
             conn.exec_driver_sql(f"PRAGMA cache_size=-{BUILD_CACHE_KIB}")
+        # Secondary indexes are built once after loading (a sort), not row by row.
+        deferred = [i for t in BULK_TABLES for i in t.indexes]
+        for index in deferred:
+            index.drop(conn)
         calendar = build_calendar_rows()
         for table in (db.renovation_batch, db.heating_year, db.plan_node, db.report):
             conn.execute(table.insert(), calendar[table])
@@ -492,6 +497,8 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
         province = _Province(conn, seed, size, counties)
         province.build()
         province.build_supervision()
+        for index in deferred:
+            index.create(conn)
         for table in db.metadata.sorted_tables:
             db.sync_id_sequence(conn, table)
         db.write_meta(conn, is_demo=1, data_date=DEMO_DATA_DATE.isoformat(), seed=seed, source=DEMO_SOURCE,

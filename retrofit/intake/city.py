@@ -175,7 +175,7 @@ def init_city(engine: Engine, name: str, boundaries, file_name: str | None = Non
         conn.execute(db.county.insert(), [dict(adcode=c.adcode, name=c.name, kind=county_kind(c.name), seq=i)
                                           for i, c in enumerate(counties, 1)])
         store_boundaries(conn, counties)
-        db.write_meta(conn, city=name, data_date=(data_date or date.today()).isoformat(), is_demo=0)
+        db.write_meta(conn, city=name, data_date=(data_date or date.today()).isoformat(), is_demo=0, scale="city")
     return counties
 
 
