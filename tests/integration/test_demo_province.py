@@ -86,3 +86,17 @@ def test_province_demo_refuses_to_overwrite_a_real_store(tmp_path):
         province.build_province_demo(engine, 7, size=TINY)
     assert len(queries.load_counties(engine)) == 2
     assert isinstance(queries.load_counties(engine), pd.DataFrame)
+
+
+def test_the_demo_command_builds_the_province_and_prints_its_build_time(tmp_path, monkeypatch, capsys):
+    from retrofit.cli import main
+
+    monkeypatch.setenv("RETROFIT_DB_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    assert main(["demo", "--scale", "province", "--households", "5000", "--communities", "600"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("全省演示数据已生成") and "用时" in out and "county 107" in out
+    assert main(["rank", "--program", "heating", "--measure", "completion_rate", "--level", "city"]) == 0
+    ranked = capsys.readouterr().out
+    assert "西安市" in ranked and "新城区" not in ranked
+    assert main(["rank", "--program", "heating", "--measure", "completion_rate", "--city", "北京市"]) == 2
+    assert "未找到市“北京市”" in capsys.readouterr().err
