@@ -136,12 +136,14 @@ def test_a_rotation_step_spotlights_the_next_red_county(page, app_url, demo_engi
     red = list(dict.fromkeys(report.compute_laggards(demo_engine, scope)["county"]))
     assert len(red) >= 2
     open_screen(page, f"{app_url}/screen?rotate=3")
-    page.wait_for_function("document.querySelector('.scr-header').dataset.county !== ''", timeout=15_000)
-    first = spotlight(page)
+    # Each value is read in the same check that sees it change: the wall moves on every 3 s, so a
+    # second read could already see the next panel (or the city view).
+    first = page.wait_for_function("document.querySelector('.scr-header').dataset.county || false",
+                                   timeout=30_000).json_value()
     assert first in red
-    page.wait_for_function(f"!['', {first!r}].includes(document.querySelector('.scr-header').dataset.county)",
-                           timeout=15_000)
-    second = spotlight(page)
+    second = page.wait_for_function(
+        f"(c => !['', {first!r}].includes(c) && c)(document.querySelector('.scr-header').dataset.county)",
+        timeout=30_000).json_value()
     assert second == red[(red.index(first) + 1) % len(red)]
     page.wait_for_timeout(1200)  # the step's charts fade in
     assert page.locator(ERRORS).count() == 0
