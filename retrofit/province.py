@@ -294,6 +294,8 @@ class _Province:
                                       else [None] * int(keep.sum()))
             columns["amount_yuan"] += parts[keep].tolist()
             columns["paid_on"] += _texts(days[keep])
+        first = self.counts.get(db.fund_disbursement.name, 0) + 1   # voucher numbers, unique in the store
+        columns["code"] = [f"ZF-{county.adcode}-{n:07d}" for n in range(first, first + len(columns["amount_yuan"]))]
         self.write(db.fund_disbursement, columns)
 
     def add_renovation_funds(self, rng, county: County, year: int, ids: np.ndarray, investment: np.ndarray) -> None:
