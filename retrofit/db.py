@@ -248,6 +248,8 @@ heating_household = Table(
     *_in_order(_milestone_dates),
     Index("ix_household_year_county", "plan_year", "county_adcode"),
     Index("ix_household_village", "village_code"),
+    # A county's households without a full scan: the summary's per-county refresh after an import.
+    Index("ix_household_county", "county_adcode"),
 )
 
 urban_heating_work = Table(
@@ -392,10 +394,15 @@ def write_meta(conn: Connection, **values) -> None:
     conn.execute(store_meta.insert(), [{"key": k, "value": str(v)} for k, v in values.items()])
 
 
-def bump_revision(conn: Connection) -> int:
-    """Mark the data as changed, so cached results keyed on the revision are recomputed."""
-    revision = int(read_meta(conn).get("revision", "0")) + 1
+def bump_revision(conn: Connection, facts_unchanged: bool = False) -> int:
+    """Mark the data as changed, so cached results keyed on the revision are recomputed. A change
+    that leaves every fact the summary counts as it was (`facts_unchanged`: publishing, boundaries)
+    keeps a current summary current; any other change must refresh it (summary.refresh_summary)."""
+    meta = read_meta(conn)
+    revision = int(meta.get("revision", "0")) + 1
     write_meta(conn, revision=revision)
+    if facts_unchanged and meta.get(SUMMARY_REVISION_KEY) == meta.get("revision", "0"):
+        write_meta(conn, **{SUMMARY_REVISION_KEY: revision})
     return revision
 
 
@@ -481,3 +488,55 @@ county_boundary = Table(
     Column("adcode", String(6), ForeignKey("county.adcode"), primary_key=True),
     Column("geojson", Text, nullable=False),             # WGS84 geometry, simplified as a coverage
 )
+
+
+# ---- summary (issue 13): per county and day, what the facts add up to -----------------------
+# Derived from the fact tables above in the same transaction as every data change
+# (retrofit/summary.py), so pages read a few thousand rows instead of every household. Each row
+# holds what changed on `day` (increments); a figure as of D is the sum over day <= D. Counts that
+# do not move with the date (a task's households, a batch's plan) sit on SUMMARY_STATIC_DAY. A
+# store built before these tables existed simply lacks them: reads then count the facts directly
+# (summary.is_fresh) until the next import or rebuild creates and fills them. Keyed by year and
+# day first, stored in key order (SQLite WITHOUT ROWID): "as of D" reads one contiguous range.
+
+SUMMARY_STATIC_DAY = date(1900, 1, 1)
+SUMMARY_REVISION_KEY = "summary_revision"   # store_meta: the revision the summary was built for
+
+heating_summary = Table(
+    "heating_summary", metadata,
+    Column("task_year", Integer, primary_key=True),  # the year whose task the households are in
+    Column("day", Date, primary_key=True),
+    Column("county_adcode", String(6), primary_key=True),
+    Column("route", String(12), primary_key=True),
+    *[Column(name, BigInteger, nullable=False, default=0) for name in (
+        "task_households", "carried_households", "idle_households", "cancelled_households",
+        *[f"{m.key}_households" for m in MILESTONES],
+        "equipment_cost_yuan", "subsidy_yuan", "running_cost_yuan", "coal_cost_yuan")],
+    sqlite_with_rowid=False,
+)
+
+subsidy_summary = Table(
+    "subsidy_summary", metadata,
+    Column("day", Date, primary_key=True),
+    Column("county_adcode", String(6), primary_key=True),
+    Column("plan_year", Integer, primary_key=True),  # the household's own plan year
+    Column("subsidy_yuan", BigInteger, nullable=False, default=0),
+    Column("due_subsidy_yuan", BigInteger, nullable=False, default=0),
+    sqlite_with_rowid=False,
+)
+
+renovation_summary = Table(
+    "renovation_summary", metadata,
+    Column("batch_year", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("county_adcode", String(6), primary_key=True),
+    *[Column(name, BigInteger, nullable=False, default=0) for name in (
+        "communities", "households", "floor_area_m2", "planned_investment_yuan", "demonstration_communities",
+        "elevators_added", *[f"{s.key}_{what}" for s in STAGES for what in ("communities", "households")],
+        "completed_investment_yuan")],
+    sqlite_with_rowid=False,
+)
+
+# Derived tables: never data of record (left out of the store checksum), and a store without them
+# is complete (they are created and filled at the next data change).
+DERIVED_TABLES = (heating_summary, subsidy_summary, renovation_summary)
