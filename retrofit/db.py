@@ -492,12 +492,13 @@ county_boundary = Table(
 
 # ---- summary (issue 13): per county and day, what the facts add up to -----------------------
 # Derived from the fact tables above in the same transaction as every data change
-# (retrofit/summary.py), so pages read a few thousand rows instead of every household. Each row
-# holds what changed on `day` (increments); a figure as of D is the sum over day <= D. Counts that
-# do not move with the date (a task's households, a batch's plan) sit on SUMMARY_STATIC_DAY. A
+# (retrofit/summary.py), so pages read one row per county instead of every household. Each row
+# holds the running totals as of `day`; a figure as of D is the row of the latest day on or before
+# D. Every group starts with a row on SUMMARY_STATIC_DAY carrying what does not move with the date
+# (a task's households, a batch's plan), so that row always exists. A
 # store built before these tables existed simply lacks them: reads then count the facts directly
-# (summary.is_fresh) until the next import or rebuild creates and fills them. Keyed by year and
-# day first, stored in key order (SQLite WITHOUT ROWID): "as of D" reads one contiguous range.
+# (summary.is_fresh) until the next import or rebuild creates and fills them. Stored in key order
+# (SQLite WITHOUT ROWID), day last: "the latest day on or before D" is one seek per group.
 
 SUMMARY_STATIC_DAY = date(1900, 1, 1)
 SUMMARY_REVISION_KEY = "summary_revision"   # store_meta: the revision the summary was built for
@@ -505,35 +506,38 @@ SUMMARY_REVISION_KEY = "summary_revision"   # store_meta: the revision the summa
 heating_summary = Table(
     "heating_summary", metadata,
     Column("task_year", Integer, primary_key=True),  # the year whose task the households are in
-    Column("day", Date, primary_key=True),
     Column("county_adcode", String(6), primary_key=True),
     Column("route", String(12), primary_key=True),
+    Column("day", Date, primary_key=True),
     *[Column(name, BigInteger, nullable=False, default=0) for name in (
         "task_households", "carried_households", "idle_households", "cancelled_households",
         *[f"{m.key}_households" for m in MILESTONES],
         "equipment_cost_yuan", "subsidy_yuan", "running_cost_yuan", "coal_cost_yuan")],
+    Index("ix_heating_summary_day", "day", "task_year"),
     sqlite_with_rowid=False,
 )
 
 subsidy_summary = Table(
     "subsidy_summary", metadata,
-    Column("day", Date, primary_key=True),
-    Column("county_adcode", String(6), primary_key=True),
     Column("plan_year", Integer, primary_key=True),  # the household's own plan year
+    Column("county_adcode", String(6), primary_key=True),
+    Column("day", Date, primary_key=True),
     Column("subsidy_yuan", BigInteger, nullable=False, default=0),
     Column("due_subsidy_yuan", BigInteger, nullable=False, default=0),
+    Index("ix_subsidy_summary_day", "day", "plan_year"),
     sqlite_with_rowid=False,
 )
 
 renovation_summary = Table(
     "renovation_summary", metadata,
     Column("batch_year", Integer, primary_key=True),
-    Column("day", Date, primary_key=True),
     Column("county_adcode", String(6), primary_key=True),
+    Column("day", Date, primary_key=True),
     *[Column(name, BigInteger, nullable=False, default=0) for name in (
         "communities", "households", "floor_area_m2", "planned_investment_yuan", "demonstration_communities",
         "elevators_added", *[f"{s.key}_{what}" for s in STAGES for what in ("communities", "households")],
         "completed_investment_yuan")],
+    Index("ix_renovation_summary_day", "day", "batch_year"),
     sqlite_with_rowid=False,
 )
 
