@@ -69,8 +69,8 @@ def refresh_summary(conn: Connection, counties: tuple[str, ...] | None = None) -
         counties = None
     for table in db.DERIVED_TABLES:
         conn.execute(table.delete().where(table.c.county_adcode.in_(counties) if counties is not None else true()))
-    # County by county, through the county index: many small sorts are much faster than one
-    # sort of every household's events (measured on 2.8M households: bench/bench_scale.py).
+    # County by county through the county index, as after a county's import: each statement sorts
+    # one county's events (in memory) instead of every household's at once.
     _ensure_county_index(conn)
     for county in counties if counties is not None else conn.execute(select(db.county.c.adcode)).scalars().all():
         for build in (_heating_rows, _subsidy_rows, _renovation_rows):
