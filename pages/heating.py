@@ -41,7 +41,7 @@ with progress_tab:
     with right:
         ranking = ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous)
         st.markdown("**完成率排名**(通气通电 ÷ 计划含结转、扣除核减;完整表格见“县区排名”)")
-        ui.render_table(tables.build_compact_ranking_table(ranking), "清洁取暖完成率排名", "heating_ranking",
+        ui.render_table(tables.build_compact_ranking_table(ranking, f.unit), "清洁取暖完成率排名", "heating_ranking",
                         flags=True)
 
 with routes_tab:

@@ -26,7 +26,7 @@ ui.remember_choice("program", program)
 ui.remember_choice("measure", key)
 
 measure = find_measure(program, key)
-table = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
+table = ui.cached(report.rank_measure, program, key, f.county_scope, f.previous)  # counties on the map
 villages = communities = None
 if POINTS[HEATING] in points:
     rows = ui.cached(queries.load_village_progress, f.scope.plan_year, f.scope.as_of, f.scope.counties, f.routes)

@@ -33,18 +33,19 @@ for program, keys in HEADLINE.items():
 
 left, right = st.columns([5, 6])
 with left:
-    st.subheader("县区排名")
+    st.subheader(f"{f.unit}排名")
     for program, key in RANKED.items():
         measure = find_measure(program, key)
         ranking = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
-        shown = tables.build_compact_ranking_table(ranking)
+        shown = tables.build_compact_ranking_table(ranking, f.unit)
         st.markdown(f"**{PROGRAMS[program]} · {measure.label}**")
         ui.render_table(shown, f"{PROGRAMS[program]}{measure.label}排名", f"overview_ranking_{program}", flags=True)
 with right:
     st.subheader("县区分布")
     program = st.segmented_control("地图指标", list(RANKED), format_func=lambda p: f"{PROGRAMS[p]}{find_measure(p, RANKED[p]).label}",
                                    default=HEATING, key="overview_map", label_visibility="collapsed") or HEATING
-    table = ui.cached(report.rank_measure, program, RANKED[program], f.scope, f.previous)
+    # The map colours counties whatever the ranking level.
+    table = ui.cached(report.rank_measure, program, RANKED[program], f.county_scope, f.previous)
     measure = find_measure(program, RANKED[program])
     boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
     ui.render_deck(maps.build_county_deck(table, measure, boundaries, view, zoom_step=maps.HALF_WIDTH_ZOOM_STEP),

@@ -1,5 +1,6 @@
 """县区排名: any measure of either program, ranked with ties, change since the previous
-report, flags, the bar chart with the target line, and the trend over report dates."""
+report, flags, the bar chart with the target line, and the trend over report dates. In a province
+store the sidebar's level ranks the cities (各市) or the counties (of the province or of one city)."""
 import streamlit as st
 
 from retrofit import charts, fmt, queries, report, tables, ui
@@ -10,7 +11,7 @@ from retrofit.vocab import PROGRAMS
 TREND_REPORTS = 12  # weekly reports shown in the trend (about a quarter)
 
 f = ui.filters()
-ui.render_header("县区排名")
+ui.render_header(f"{f.unit}排名")
 left, right = st.columns([1, 3])
 with left:
     programs = list(PROGRAMS)
@@ -36,10 +37,12 @@ st.markdown(f"**{PROGRAMS[program]} · {measure.label}** = {measure.description}
 table_col, chart_col = st.columns([6, 5])
 with table_col:
     ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit, measure.done_label,
-                                               measure.base_label),
+                                               measure.base_label, ranked_as=f.unit),
                     f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
 with chart_col:
-    ui.render_chart(charts.build_ranking_figure(ranking, measure, ui.chart_meta()), "ranking_bars", clickable=True)
+    ui.render_chart(charts.build_ranking_figure(ranking, measure, ui.chart_meta(),
+                                                title=f"各{f.unit}{PROGRAMS[program]}{measure.label}排名"),
+                    "ranking_bars", clickable=f.scope.level == report.COUNTY_LEVEL)
 
 reports = [d for d in ui.cached(queries.load_report_dates) if d <= f.scope.as_of][-TREND_REPORTS:]
 trend = ui.cached(report.compute_trend, program, key, f.scope, reports)

@@ -40,8 +40,8 @@ with money_tab:
         ui.render_chart(charts.build_investment_figure(progress, meta), "investment", clickable=True)
     with right:
         ranking = ui.cached(report.rank_measure, RENOVATION, "investment_rate", f.scope, f.previous)
-        st.markdown("**投资完成率排名**(完整表格见“县区排名”)")
-        ui.render_table(tables.build_compact_ranking_table(ranking), "老旧小区改造投资完成率排名",
+        st.markdown("**投资完成率排名**(完整表格见“排名”)")
+        ui.render_table(tables.build_compact_ranking_table(ranking, f.unit), "老旧小区改造投资完成率排名",
                         "investment_ranking", flags=True)
 
 with funds_tab:

@@ -39,6 +39,18 @@ def load_params(query: dict[str, list[str]]) -> tuple[screen.ScreenParams, dict[
     return params, dict(zip(counties["county"], counties["adcode"], strict=True))
 
 
+def ranking_scope_of(query: dict[str, list[str]], params: screen.ScreenParams) -> report.Scope | None:
+    """What the wall's ranking ranks in a province store: the cities, or the counties of the city
+    the link names (?city=西安市); None in a city store (its counties, as the map)."""
+    cities = ui.cached(queries.load_cities)
+    if len(cities) < 2:
+        return None
+    city = dict(zip(cities["city"], cities["adcode"], strict=True)).get((query.get("city") or [""])[0], "")
+    if city:
+        return ui.cached(report.build_scope, params.as_of, params.year, (), city)
+    return report.Scope(params.as_of, params.year, level=report.CITY_LEVEL)
+
+
 def note_viewport_rerun() -> None:
     st.session_state["screen_viewport_rerun"] = True
 
@@ -84,7 +96,7 @@ def render_slots() -> None:
                                        params.rotate_s, tick_s, len(panels))
     st.session_state["screen_rotation"] = rotation
     panel = panels[rotation.index]
-    place = panel.county or ("、".join(params.counties) if params.counties else "全市")
+    place = panel.county or ("、".join(params.counties) if params.counties else ui.cached(report.describe_whole))
     is_demo = ui.cached(db.load_is_demo)
 
     header = screen.Header(title=f"{ui.cached(screen.load_city_name)}{ui.APP_TITLE}", place=place,
@@ -99,14 +111,18 @@ def render_slots() -> None:
     with st.container(key="screen-tiles"):
         st.html(screen.render_tiles_html(tiles, place if panel.is_spotlight or params.counties else ""))
 
-    # The ranking and the map always show every county, the ones in view outlined.
+    # The map always shows every county, the ones in view outlined; the ranking too, except in a
+    # province store, where it ranks the cities (or, with ?city=, that city's counties).
     program, key = screen.choose_measure(panel, laggards, params.program, params.measure)
     measure = find_measure(program, key)
     table = ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
+    ranking_scope = ranking_scope_of(query, params)
+    ranked = None if ranking_scope is None else ui.cached(report.rank_measure, program, key, ranking_scope)
     highlight = (panel.county,) if panel.is_spotlight else params.counties
-    meta = ChartMeta(params.as_of, is_demo)
+    meta = ChartMeta(params.as_of, is_demo, ui.cached(report.describe_source))
     ranking, county_map = screen.build_figures(table, measure, meta, viewport, highlight,
-                                               ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view))
+                                               ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view),
+                                               ranked, ranking_scope.unit if ranking_scope else "县区")
 
     with st.container(key="screen-main"):
         left, middle, right = st.columns(screen.COLUMNS, gap=None)

@@ -13,9 +13,9 @@ import plotly.graph_objects as go
 from shapely.geometry import shape
 
 from . import fmt
-from .geo import MapView, build_boundary_note
+from .geo import MapView, build_boundary_note, list_labelled_counties
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, read_city_line
-from .report import CITY, SCOPE_TOTAL
+from .report import CITY, PROVINCE, SCOPE_TOTAL
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PALETTE, PRIMARY
 from .vocab import PROGRAMS
 
@@ -180,10 +180,11 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
             showlegend=True, customdata=part[["county"]].to_numpy(),
             hovertext=[f"{c} {measure.label}{v}" for c, v in zip(part["county"], _percent_labels(part))],
             hovertemplate="%{hovertext}<extra></extra>"))
-    points = [centres[a] for a in drawn["adcode"]]
+    labelled = list_labelled_counties(drawn)
+    points = [centres[a] for a in labelled["adcode"]]
     fig.add_trace(go.Scattermap(
         lon=[p.x for p in points], lat=[p.y for p in points], mode="text", showlegend=False,
-        text=[f"{c}<br>{v}" for c, v in zip(drawn["county"], _percent_labels(drawn))],
+        text=[f"{c}<br>{v}" for c, v in zip(labelled["county"], _percent_labels(labelled))],
         # MapLibre accepts only its own font names here; with no glyph server in the style it
         # draws them with the browser's fonts.
         textfont=dict(size=theme.base_font - 1, color="#10161f", family="Open Sans Bold"), hoverinfo="skip"))
@@ -373,7 +374,7 @@ def build_trend_figure(trend: pd.DataFrame, measure: Measure, meta: ChartMeta, c
     line: `curve` (report.compute_target_curve, drawn through the plan's nodes) when given, else
     the target on each report date."""
     fig = go.Figure()
-    total = CITY if (trend["county"] == CITY).any() else SCOPE_TOTAL
+    total = next((t for t in (CITY, PROVINCE) if (trend["county"] == t).any()), SCOPE_TOTAL)
     shown = [total] + list(counties or [])
     colours = series_colours(shown)
     for name in shown:

@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 
-from . import db, demo, files, fmt, history, notice, report, store, tables
+from . import db, demo, files, fmt, history, notice, province, report, store, tables
 from .intake import cli as intake_cli
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
@@ -83,11 +83,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo_cmd = commands.add_parser("demo", help="(重新)生成演示数据库", description=(
-        "在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计)。"
+        "在 $RETROFIT_DB_URL(默认 data/retrofit.db)重建宝鸡市演示数据(演示数据,非真实统计);"
+        "--scale province 生成陕西省全省演示数据(107 个县区、约 3 万个小区、约 300 万户,需数分钟)。"
         "只写入不存在、完全为空的库或原有的演示库;不会删除不属于本系统的表。"))
     demo_cmd.add_argument("--seed", type=int, default=DEMO_SEED, help=f"随机种子(默认 {DEMO_SEED})")
     demo_cmd.add_argument("--force", action="store_true",
                           help="替换本系统建立的非演示库(其中数据将被演示数据取代)")
+    commands.add_parser("migrate", help="升级数据库表结构(先备份)", description=(
+        "把本系统旧版本(表结构版本 1)建立的库升级到当前版本:只增加表和列(市、县区所属市),不改动已有数据。"))
+    demo_cmd.add_argument("--scale", choices=("city", "province"), default="city",
+                          help="city:宝鸡市(默认);province:陕西省全省")
+    demo_cmd.add_argument("--households", type=int, default=province.FULL.households,
+                          help=f"全省演示的清洁取暖户数(约数,默认 {province.FULL.households:,})")
+    demo_cmd.add_argument("--communities", type=int, default=province.FULL.communities,
+                          help=f"全省演示的改造小区数(约数,默认 {province.FULL.communities:,})")
 
     def add_scope(cmd):
         cmd.add_argument("--as-of", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
@@ -95,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--format", choices=("json", "csv", "table"), default="table")
         cmd.add_argument("--as-reported", action="store_true",
                          help="按截至日期当天已报送的数据(撤回此后记录的导入与更正);默认按现有数据")
+        add_level(cmd)
+
+    def add_level(cmd):
+        cmd.add_argument("--level", choices=(report.COUNTY_LEVEL, report.CITY_LEVEL), default=report.COUNTY_LEVEL,
+                         help="排名对象:county 县区(默认),city 各市(全省库)")
+        cmd.add_argument("--city", help="市名称,如 西安市:只排该市所辖县区(全省库)")
 
     rank_cmd = commands.add_parser(
         "rank", help="县区排名", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -118,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--previous", type=parse_date, help="上期日期,用于名次变化(默认:截至日期前最近一次调度)")
         cmd.add_argument("--as-reported", action="store_true",
                          help="按截至日期当天已报送的数据(撤回此后记录的导入与更正);默认按现有数据")
+        add_level(cmd)
 
     notice_cmd = commands.add_parser("notice", help="进度通报文字", description=(
         "按数据生成进度通报(全市计划与完成、落后县区、资金留置、前期手续与实施方案、时间进度、名次变化、督办事项)。"))
@@ -175,7 +191,15 @@ def resolve_scope(engine, args, county_names: list[str] | None = None,
     if unknown:
         raise UsageError(f"未找到县区“{'、'.join(unknown)}”。可选:{'、'.join(known['county'])}")
     counties = tuple(known.loc[known["county"].isin(county_names or []), "adcode"])
-    return report.Scope(as_of, args.year, counties)
+    level, city = getattr(args, "level", report.COUNTY_LEVEL), getattr(args, "city", None) or ""
+    cities = report.queries.load_cities(engine)
+    if city:
+        if city not in set(cities["city"]):
+            raise UsageError(f"未找到市“{city}”。可选:{'、'.join(cities['city']) or '(本库未设市)'}")
+        city = cities.loc[cities["city"] == city, "adcode"].iloc[0]
+    if level == report.CITY_LEVEL and len(cities) < 2:
+        raise UsageError("本库只有一个市,无法按市排名;请去掉 --level city")
+    return report.build_scope(engine, as_of, args.year, counties, city, level)
 
 
 def _display_width(text: str) -> int:
@@ -336,9 +360,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             engine = db.make_engine(database_url())
+            if args.scale == "province":
+                size = province.ProvinceSize(households=args.households, communities=args.communities)
+                counts = province.build_province_demo(engine, args.seed, force=args.force, size=size)
+                seconds = counts.pop("seconds")
+                print(f"全省演示数据已生成({store.describe_store(database_url())},种子 {args.seed},"
+                      f"用时 {seconds:.1f} 秒):" + ",".join(f"{k} {v:,}" for k, v in counts.items()))
+                return 0
             counts = demo.build_demo(engine, args.seed, force=args.force)
             print(f"演示数据已生成({store.describe_store(database_url())},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
+            return 0
+        if args.command == "migrate":
+            found = store.migrate(db.make_engine(database_url()))
+            print(f"表结构版本 {found} → {db.SCHEMA_VERSION}({store.describe_store(database_url())})"
+                  if found != db.SCHEMA_VERSION else f"已是当前版本 {db.SCHEMA_VERSION},无需升级")
             return 0
         if args.command in intake_cli.INTAKE_COMMANDS:
             status, output = intake_cli.run(args, UsageError, render_text_table)

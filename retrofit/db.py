@@ -23,7 +23,7 @@ from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, 
 # The version of the schema below, recorded in store_meta when a store is built. Raise it with every
 # change to the tables; code refuses a store of a version it does not know instead of "fixing" it
 # (retrofit/store.py). Stores built before versioning carry none and count as version 0.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cities (province stores)
 # The store_meta key that marks a store as built by this application (its schema version).
 SCHEMA_VERSION_KEY = "schema_version"
 
@@ -53,12 +53,23 @@ store_meta = Table(
     Column("value", Text, nullable=False),
 )
 
+# The cities (地级市) of a province store; a city store holds its own one. store_meta says which
+# kind of store it is (`scale`: city / province) and names the province.
+city = Table(
+    "city", metadata,
+    Column("adcode", String(6), primary_key=True),
+    Column("name", String(20), nullable=False, unique=True),
+    Column("seq", Integer, nullable=False),  # the department's customary listing order
+)
+
 county = Table(
     "county", metadata,
     Column("adcode", String(6), primary_key=True),
     Column("name", String(20), nullable=False, unique=True),
     Column("kind", String(6), nullable=False),
     Column("seq", Integer, nullable=False),  # the bureau's customary listing order
+    # Empty in a city store set up from a boundary file alone: the store is then its one city.
+    Column("city_adcode", String(6), ForeignKey("city.adcode")),
     _one_of("kind", COUNTY_KINDS),
 )
 

@@ -157,6 +157,33 @@ def _split(total: int, weights: list[float]) -> list[int]:
     return parts
 
 
+def build_calendar_rows() -> dict:
+    """The rows every demo shares (table -> list of dicts): batches, heating years, the plan
+    nodes and the weekly report dates up to the data date."""
+    rows = {db.renovation_batch: [], db.heating_year: [], db.plan_node: [], db.report: []}
+    for year in BATCH_YEARS:
+        rows[db.renovation_batch].append(dict(
+            year=year, period_start=date(year, 1, 1), start_deadline=date(year, 6, 30),
+            finish_deadline=date(year, 11, 30), accept_deadline=date(year + 1, 6, 30)))
+    for year in HEATING_YEARS:
+        rows[db.heating_year].append(dict(
+            year=year, period_start=date(year, 1, 1), confirmed_deadline=date(year, 3, 31),
+            tendered_deadline=date(year, 5, 31), installed_deadline=date(year, 10, 15),
+            connected_deadline=date(year, 11, 15)))
+    for program, years in ((RENOVATION, BATCH_YEARS), (HEATING, HEATING_YEARS)):
+        for year in years:
+            for step, nodes in PLAN_NODES[program].items():
+                for offset, month, day, share in nodes:
+                    rows[db.plan_node].append(dict(program=program, plan_year=year, step=step,
+                                                   due_on=date(year + offset, month, day), required_share=share))
+    day = REPORTS_FROM
+    while day <= DEMO_DATA_DATE:
+        last_friday = (day + timedelta(days=7)).month != day.month
+        rows[db.report].append(dict(report_on=day, kind="月通报" if last_friday else "周调度"))
+        day += timedelta(days=7)
+    return rows
+
+
 class _DemoCity:
     """Accumulates the demo rows table by table; `rows` maps table -> list of dicts."""
 
@@ -178,30 +205,16 @@ class _DemoCity:
     # ---- reference tables -------------------------------------------------------------
 
     def build_reference(self, seed: int) -> None:
+        self.add(db.city, adcode="610300", name="宝鸡市", seq=1)
         for seq, feature in enumerate(load_shipped_boundaries()["features"], start=1):
             props = feature["properties"]
-            self.add(db.county, adcode=props["adcode"], name=props["name"], kind=props["kind"], seq=seq)
-        for year in BATCH_YEARS:
-            self.add(db.renovation_batch, year=year, period_start=date(year, 1, 1),
-                     start_deadline=date(year, 6, 30), finish_deadline=date(year, 11, 30),
-                     accept_deadline=date(year + 1, 6, 30))
-        for year in HEATING_YEARS:
-            self.add(db.heating_year, year=year, period_start=date(year, 1, 1),
-                     confirmed_deadline=date(year, 3, 31), tendered_deadline=date(year, 5, 31),
-                     installed_deadline=date(year, 10, 15), connected_deadline=date(year, 11, 15))
-        for program, years in ((RENOVATION, BATCH_YEARS), (HEATING, HEATING_YEARS)):
-            for year in years:
-                for step, nodes in PLAN_NODES[program].items():
-                    for offset, month, day, share in nodes:
-                        self.add(db.plan_node, program=program, plan_year=year, step=step,
-                                 due_on=date(year + offset, month, day), required_share=share)
-        day = REPORTS_FROM
-        while day <= DEMO_DATA_DATE:
-            last_friday = (day + timedelta(days=7)).month != day.month
-            self.add(db.report, report_on=day, kind="月通报" if last_friday else "周调度")
-            day += timedelta(days=7)
+            self.add(db.county, adcode=props["adcode"], name=props["name"], kind=props["kind"], seq=seq,
+                     city_adcode="610300")
+        for table, rows in build_calendar_rows().items():
+            self.rows[table].extend(rows)
         self.meta = dict(is_demo=1, data_date=DEMO_DATA_DATE.isoformat(), seed=seed,
-                         source=DEMO_SOURCE, city="宝鸡市", city_adcode="610300")
+                         source=DEMO_SOURCE, city="宝鸡市", city_adcode="610300",
+                         scale="city")
 
     # ---- renovation -------------------------------------------------------------------
 

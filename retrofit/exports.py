@@ -333,7 +333,7 @@ def _amount_unit(unit: str) -> str:
     return "万元" if unit == "元" else unit
 
 
-def build_ranking_frame(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+def build_ranking_frame(table: pd.DataFrame, measure: Measure, ranked_as: str = "县区") -> pd.DataFrame:
     """A ranked measure table (report.rank_measure) as the bureau's ranking sheet: 名次, 县区, the
     measure (a share), its numerator and denominator under the measure's own names (完成/计划,
     已拨付/应拨付, …) in the measure's unit (money in 万元), 目标线, 差距, 标识,
@@ -343,7 +343,7 @@ def build_ranking_frame(table: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     done, planned = f"{measure.done_label}({unit})", f"{measure.base_label}({unit})"
     frame = pd.DataFrame({
         "名次": table["rank"].astype("Int64"),
-        "县区": table["county"],
+        ranked_as: table["county"],
         measure.label: table["value"].astype("float64"),
         done: _money(table["numerator"]) if money else table["numerator"].astype("int64"),
         planned: _money(table["denominator"]) if money else table["denominator"].astype("int64"),
@@ -392,6 +392,6 @@ def build_ranking_xlsx(engine: Engine, scope: report.Scope, previous: date | Non
     for program in programs:
         for measure in report.list_measures(program):
             table = report.rank_measure(engine, program, measure.key, scope, previous)
-            sheets[ranking_sheet_name(program, measure)] = build_ranking_frame(table, measure)
+            sheets[ranking_sheet_name(program, measure)] = build_ranking_frame(table, measure, scope.unit)
     compared = f"(对比上期{fmt.format_date(previous)})" if previous else ""
-    return build_table_xlsx(sheets, f"{scope.plan_year}年度各县区进度排名{compared}", meta)
+    return build_table_xlsx(sheets, f"{scope.plan_year}年度各{scope.unit}进度排名{compared}", meta)

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from .intake.city import compute_map_view, load_boundaries_geojson, load_map_view
+from .measures import RED
 from .settings import BOUNDARIES_FILE
 
 
@@ -60,6 +61,15 @@ def load_county_shapes() -> dict[str, BaseGeometry]:
 
 
 NO_BOUNDARY_NOTE = "无边界数据,未在地图上显示:"
+# Up to this many counties a map names every county with its value; a province's map (100+
+# counties, labels piled on each other) names only the red-flagged ones, the rest on hover.
+MAP_ALL_LABELS_UP_TO = 30
+
+
+def list_labelled_counties(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a measure table whose county a map labels: all of them in a city, only the
+    red-flagged ones beyond MAP_ALL_LABELS_UP_TO counties."""
+    return table if len(table) <= MAP_ALL_LABELS_UP_TO else table[table["flag"] == RED]
 
 
 def list_boundary_adcodes(geojson: dict) -> set[str]:

@@ -10,7 +10,7 @@ import pydeck as pdk
 from shapely.geometry import shape
 
 from . import fmt
-from .geo import MapView
+from .geo import MapView, list_labelled_counties
 from .measures import Measure, compute_flag, compute_gap_pp
 from .settings import FLAG_COLOURS, PRIMARY
 
@@ -65,7 +65,7 @@ def _county_labels(table: pd.DataFrame, boundaries: dict) -> pd.DataFrame:
                for f in boundaries["features"]}
     return pd.DataFrame([dict(county=r.county, position=[centres[r.adcode].x, centres[r.adcode].y],
                               text=f"{r.county}\n{fmt.format_percent_of(r.numerator, r.denominator)}")
-                         for r in table.itertuples() if r.adcode in centres],
+                         for r in list_labelled_counties(table).itertuples() if r.adcode in centres],
                         columns=["county", "position", "text"])
 
 

@@ -21,6 +21,9 @@ from .vocab import HEATING, PROGRAMS, RENOVATION
 ORDINALS = "一二三四五六七八九十"
 ISSUER = "市住房和城乡建设局"
 SALUTATION = "各县(市、区)住房和城乡建设局:"
+# A province store's notice is the department's, to the cities' bureaus.
+PROVINCE_ISSUER = "省住房和城乡建设厅"
+PROVINCE_SALUTATION = "各市住房和城乡建设局:"
 # How many laggards the "其中…仅为…" sentence names at most.
 LOWEST_NAMED = 3
 
@@ -168,9 +171,10 @@ def describe_lowest(label: str, table: pd.DataFrame, limit: int = LOWEST_NAMED) 
     return f"{first},{_join(rest)}分别为{_join(values)}"
 
 
-def describe_behind_line(label: str, table: pd.DataFrame, red_gap_pp: float | None = None) -> str:
-    """The counties whose measure is below its line: '完工率低于时间进度线(88.8%)的县区有2个:
-    凤翔区(16.7%)、扶风县(80.0%),其中凤翔区落后超过15个百分点,列为红色预警。' Lowest first."""
+def describe_behind_line(label: str, table: pd.DataFrame, red_gap_pp: float | None = None,
+                         unit: str = "县区") -> str:
+    """The counties (or cities: `unit` 市) whose measure is below its line: '完工率低于时间进度线(88.8%)
+    的县区有2个:凤翔区(16.7%)、扶风县(80.0%),其中凤翔区落后超过15个百分点,列为红色预警。' Lowest first."""
     if not read_city_line(table).share or table["value"].notna().sum() == 0:
         return ""  # nothing required yet (before the step's first node): nobody is behind
     line = _line_words(table)
@@ -185,17 +189,17 @@ def describe_behind_line(label: str, table: pd.DataFrame, red_gap_pp: float | No
             sentence += ",列为红色预警"
         return sentence + "。"
     if behind.empty:
-        return f"各县区{label}均已达到{line}。"
+        return f"各{unit}{label}均已达到{line}。"
     red = behind[behind["flag"] == RED] if red_gap_pp is not None else behind.iloc[:0]
     warning = f"落后超过{red_gap_pp:g}个百分点,列为红色预警" if red_gap_pp is not None else ""
     if len(behind) == table["value"].notna().sum() and len(behind) > 1:
         # Every county is behind (typical once a deadline has passed): name only the red ones.
         if red_gap_pp is not None and len(red) == len(behind):
-            return f"各县区{label}均低于{line}且落后超过{red_gap_pp:g}个百分点,全部列为红色预警。"
+            return f"各{unit}{label}均低于{line}且落后超过{red_gap_pp:g}个百分点,全部列为红色预警。"
         if red.empty:
-            return f"各县区{label}均低于{line},最低的是{_listed(behind.head(1))}。"
-        return f"各县区{label}均低于{line},其中{_listed(red)}{warning}。"
-    sentence = f"{label}低于{line}的县区有{len(behind)}个:{_listed(behind)}"
+            return f"各{unit}{label}均低于{line},最低的是{_listed(behind.head(1))}。"
+        return f"各{unit}{label}均低于{line},其中{_listed(red)}{warning}。"
+    sentence = f"{label}低于{line}的{unit}有{len(behind)}个:{_listed(behind)}"
     if not red.empty:
         sentence += f",其中{_join(red['county'])}{warning}"
     return sentence + "。"
@@ -273,9 +277,11 @@ def describe_retained(retained: pd.DataFrame, as_of: date, program_names: dict[s
             f"{items}。请相关县区尽快拨付到项目,严禁截留挪用。")
 
 
-def describe_rank_movement(label: str, table: pd.DataFrame, previous: date | None) -> str:
+def describe_rank_movement(label: str, table: pd.DataFrame, previous: date | None, unit: str = "县区",
+                           whole: str = "全市") -> str:
     """'与上期(2026年11月13日)相比,完成率排名上升的有陈仓区(由第6位升至第5位);下降的有扶风县
-    (由第5位降至第6位);其余县区排名不变。' '' without a previous report."""
+    (由第5位降至第6位);其余县区排名不变。' '' without a previous report. `unit` names what is
+    ranked (县区 or 市), `whole` where a single one is placed (全市, 全省)."""
     if previous is None:
         return ""
     if len(table) == 1:  # one county: its place among all the city's counties
@@ -285,14 +291,14 @@ def describe_rank_movement(label: str, table: pd.DataFrame, previous: date | Non
         change = row["rank_change"]
         moved = ("与上期持平" if change == 0 else f"较上期上升{int(change)}位" if change > 0
                  else f"较上期下降{int(-change)}位") if not pd.isna(change) else ""
-        return (f"与上期({fmt.format_date(previous)})相比,{row['county']}{label}在全市排第{int(row['rank'])}位"
+        return (f"与上期({fmt.format_date(previous)})相比,{row['county']}{label}在{whole}排第{int(row['rank'])}位"
                 f"{',' + moved if moved else ''}。")
     known = table[table["rank_change"].notna()]
     up = known[known["rank_change"] > 0].sort_values(["rank", "adcode"], kind="stable")
     down = known[known["rank_change"] < 0].sort_values(["rank", "adcode"], kind="stable")
     head = f"与上期({fmt.format_date(previous)})相比,"
     if up.empty and down.empty:
-        return f"{head}各县区{label}排名均未变化。"
+        return f"{head}各{unit}{label}排名均未变化。"
 
     def moves(frame, verb):
         return _join(f"{c}(由第{int(p)}位{verb}至第{int(r)}位)"
@@ -303,7 +309,7 @@ def describe_rank_movement(label: str, table: pd.DataFrame, previous: date | Non
         parts.append(f"{label}排名上升的有{moves(up, '升')}")
     if not down.empty:
         parts.append(f"{'' if parts else label + '排名'}下降的有{moves(down, '降')}")
-    rest = "" if len(up) + len(down) == len(table) else ";其余县区排名不变"
+    rest = "" if len(up) + len(down) == len(table) else f";其余{unit}排名不变"
     return head + ";".join(parts) + rest + "。"
 
 
@@ -347,8 +353,10 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
     if not programs:
         raise ValueError("programs must name renovation and/or heating")
     names = queries.load_counties(engine, scope.counties)["county"].tolist()
-    place = "全市" if not scope.counties else _join(names)
+    place = report.describe_place(engine, scope)
     who = names[0] if len(names) == 1 else "各县区"  # whom the sentences address
+    unit = scope.unit  # what the rankings rank: 县区, or 市 at the province's city level
+    province = report.load_is_province(engine)
     headline = {(r.program, r.key): r for r in report.compute_headline(engine, scope).itertuples()}
     totals = report.compute_totals(engine, scope)
     year, red = scope.plan_year, FLAG_THRESHOLDS.red_gap_pp
@@ -360,7 +368,7 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
         sentences = []
         for key, table in tables.items():
             measure = find_measure(program, key)
-            sentences.append(describe_behind_line(measure.label, table, red))
+            sentences.append(describe_behind_line(measure.label, table, red, unit))
         return "".join(s for s in sentences if s)
 
     sections: list[Section] = []
@@ -390,7 +398,8 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
                                          who, bool(report.compute_target_share(engine, HEATING, "tendered_rate", scope)))
         labelled = [("总体进展", overall), (STEP_TOPICS[program], steps),
                     ("时间进度", behind_paragraph(program, tables)),
-                    ("排名变化", describe_rank_movement(main.label, tables[main_key], previous))]
+                    ("排名变化", describe_rank_movement(main.label, tables[main_key], previous, unit,
+                                                    report.describe_whole(engine) if not scope.city else place))]
         labelled = [(topic, text) for topic, text in labelled if text]
         sections.append(Section(PROGRAMS[program], tuple(
             f"({ORDINALS[i]}){topic}。{text}" for i, (topic, text) in enumerate(labelled))))
@@ -407,7 +416,8 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
     has_overdue = bool((items["status"] == OVERDUE).any())
     has_retained = bool(retained["flagged"].any()) if not retained.empty else False
     sections.append(Section(heading(len(sections), "下一步工作要求"), (
-        _requirements(laggards, names, has_overdue, has_retained),)))
+        _requirements(laggards, names if scope.level != report.CITY_LEVEL else queries.load_cities(engine)["city"].tolist(),
+                      has_overdue, has_retained, unit, province),)))
 
     work = "和".join(PROGRAMS[p] for p in programs)
     return Notice(
@@ -415,7 +425,8 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
         as_of=scope.as_of, is_demo=db.load_is_demo(engine),
         opening=f"现将截至{fmt.format_date(scope.as_of)}{place}{work}工作进展情况通报如下:",
         sections=tuple(sections),
-        closing="特此通报。")
+        closing="特此通报。",
+        **(dict(salutation=PROVINCE_SALUTATION, issuer=PROVINCE_ISSUER) if province else {}))
 
 
 def _renovation_overall(headline: dict, totals: dict, place: str, year: int, as_of: date, lowest: str) -> str | None:
@@ -490,14 +501,15 @@ def _heating_overall(headline: dict, totals: dict, place: str, year: int, as_of:
 
 
 def _requirements(laggards: list[str], counties: list[str], has_overdue: bool = True,
-                  has_retained: bool = True) -> str:
-    """The closing demands, addressed to the laggards (or the one county), asking only for
-    what applies: overdue supervision items and retained funds when there are any."""
+                  has_retained: bool = True, unit: str = "县区", province: bool = False) -> str:
+    """The closing demands, addressed to the laggards (counties or cities, `unit`) or the one
+    county, asking only for what applies: overdue supervision items and retained funds when there
+    are any. A province store's notice is the department's (省住建厅)."""
     if len(counties) == 1:
         named = counties[0]
     else:
-        named = f"{_join(laggards)}等进度滞后县区" if laggards and len(laggards) < len(counties) else "各县区"
+        named = f"{_join(laggards)}等进度滞后{unit}" if laggards and len(laggards) < len(counties) else f"各{unit}"
     asks = [ask for ask, applies in (("对逾期未销号的督办事项限期整改销号", has_overdue),
                                      ("对留置资金尽快拨付到项目", has_retained)) if applies]
     return (f"请{named}认真分析原因,制定整改措施,倒排工期、挂图作战,确保按期完成年度目标任务"
-            + (";" + ",".join(asks) if asks else "") + "。市住建局将持续跟踪调度,按周通报进展情况。")
+            + (";" + ",".join(asks) if asks else "") + f"。{'省住建厅' if province else '市住建局'}将持续跟踪调度,按周通报进展情况。")

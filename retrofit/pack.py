@@ -42,7 +42,7 @@ from pptx.util import Emu, Inches, Pt
 from sqlalchemy.engine import Engine
 from xlsxwriter import Workbook as XlsxWorkbook
 
-from . import charts, db, exports, fmt, notice, queries, report
+from . import charts, db, exports, fmt, notice, report
 from .geo import MapView, build_boundary_note, load_store_boundaries, load_store_map_view
 from .measures import FLAG_LABELS_SHORT, GREEN, NO_FLAG, RED, YELLOW, Measure, find_measure, read_city_line
 from .settings import FLAG_COLOURS, FLAG_THRESHOLDS, PRIMARY
@@ -86,11 +86,10 @@ class PackContent:
 
 def load_pack_content(engine: Engine, scope: report.Scope, previous: date | None,
                       programs: tuple[str, ...] = (RENOVATION, HEATING)) -> PackContent:
-    names = queries.load_counties(engine, scope.counties)["county"].tolist()
     rankings = {(p, k): report.rank_measure(engine, p, k, scope, previous)
                 for p in programs for k in PACK_MEASURES[p]}
-    return PackContent(scope=scope, previous=previous, place="、".join(names) if scope.counties else "全市",
-                       meta=charts.ChartMeta(scope.as_of, db.load_is_demo(engine)),
+    return PackContent(scope=scope, previous=previous, place=report.describe_place(engine, scope),
+                       meta=charts.ChartMeta(scope.as_of, db.load_is_demo(engine), report.describe_source(engine)),
                        notice=notice.build_notice(engine, scope, previous, programs),
                        headline=report.compute_headline(engine, scope), rankings=rankings,
                        boundaries=load_store_boundaries(engine), view=load_store_map_view(engine))
@@ -229,11 +228,11 @@ def _title_slide(deck: _Deck) -> None:
     _add_rect(slide, 0, 0, deck.WIDTH, deck.HEIGHT, _hex(PRIMARY))
     _add_rect(slide, 0.9, 4.15, 4.0, 0.06, "FFFFFF")
     _add_text(slide, 0.9, 1.6, 11.5, 1.2, f"{content.place}{PACK_TITLE}", size=44, bold=True, colour="FFFFFF")
-    _add_text(slide, 0.9, 2.9, 11.5, 0.8, "会议材料 · 工作进展与县区排名", size=28, colour="DCE6F2")
+    _add_text(slide, 0.9, 2.9, 11.5, 0.8, f"会议材料 · 工作进展与{content.scope.unit}排名", size=28, colour="DCE6F2")
     previous = f"  对比上期:{fmt.format_date(content.previous)}" if content.previous else ""
     _add_text(slide, 0.9, 4.45, 11.5, 0.6, f"数据截至:{fmt.format_date(content.scope.as_of)}{previous}",
               size=24, bold=True, colour="FFFFFF")
-    _add_text(slide, 0.9, 5.15, 11.5, 0.5, f"{content.scope.plan_year}年度 · {notice.ISSUER}", size=20,
+    _add_text(slide, 0.9, 5.15, 11.5, 0.5, f"{content.scope.plan_year}年度 · {content.notice.issuer}", size=20,
               colour="DCE6F2")
     if content.meta.is_demo:
         badge = _add_rect(slide, 0.9, 6.0, 5.2, 0.6, _hex(FLAG_COLOURS[RED]))
@@ -294,7 +293,7 @@ def _ranking_slide(deck: _Deck, program: str, key: str) -> None:
     content = deck.content
     measure, table = find_measure(program, key), content.rankings[program, key]
     line = read_city_line(table)
-    slide = deck.slide(f"{PROGRAMS[program]} · 各县区{measure.label}排名",
+    slide = deck.slide(f"{PROGRAMS[program]} · 各{content.scope.unit}{measure.label}排名",
                        f"{measure.description} · {fmt.format_target(line.name, line.share)}")
     data = TextCategoryChartData(number_format="0.0%")
     data.categories = list(table["county"])
@@ -330,7 +329,7 @@ def _ranking_slide(deck: _Deck, program: str, key: str) -> None:
     values.visible = False  # the data labels carry the values
 
     city = report.compute_city_row(table, measure)
-    lines = [("全市", 16, False, MUTED),
+    lines = [(content.place if not content.scope.counties else report.CITY, 16, False, MUTED),
              (_rate(city["numerator"], city["denominator"]), 40, True, _hex(FLAG_COLOURS[city["flag"]])),
              (f"{fmt.format_count(city['numerator'], measure.unit)} / "
               f"{fmt.format_count(city['denominator'], measure.unit)}", 14, False, MUTED)]
@@ -344,7 +343,7 @@ def _ranking_slide(deck: _Deck, program: str, key: str) -> None:
         change = "、".join(f"{c}{fmt.format_rank_change(int(v))}" for c, v in zip(moved["county"],
                                                                                   moved["rank_change"]))
         lines += [(f"较上期({fmt.format_date(content.previous)})", 16, True, DARK),
-                  (change or "各县区排名均未变化", 16, False, DARK)]
+                  (change or f"各{content.scope.unit}排名均未变化", 16, False, DARK)]
     lines += [(f"■ {name}", 13, False, _hex(FLAG_COLOURS[flag])) for flag, name in charts.FLAG_LABELS.items()
               if flag != NO_FLAG and (table["flag"] == flag).any()]
     _add_text(slide, 9.05, 1.6, 3.9, 5.3, lines, spacing=1.05)
@@ -454,9 +453,10 @@ BODY_PT, TITLE_PT, TABLE_PT, LINE_PT = 16, 22, 11, 28
 TABLE_COLUMN_MM = (12, 19, 22, 19, 19, 18, 15, 12, 18)
 
 
-def ranking_table_rows(table: pd.DataFrame, measure: Measure, with_previous: bool) -> tuple[list[str], list[list[str]]]:
+def ranking_table_rows(table: pd.DataFrame, measure: Measure, with_previous: bool,
+                       ranked_as: str = "县区") -> tuple[list[str], list[list[str]]]:
     """Header and rows of a ranking table as text, formatted by fmt as on screen."""
-    header = ["名次", "县区", measure.label, f"{measure.done_label}({measure.unit})",
+    header = ["名次", ranked_as, measure.label, f"{measure.done_label}({measure.unit})",
               f"{measure.base_label}({measure.unit})", "目标线", "差距", "标识"]
     header += ["较上期"] if with_previous else []
     rows = []
@@ -475,10 +475,10 @@ def _attachment_tables(content: PackContent) -> list[tuple[str, list[str], list[
     tables = []
     for i, ((program, key), table) in enumerate(content.rankings.items(), start=1):
         measure = find_measure(program, key)
-        header, rows = ranking_table_rows(table, measure, content.previous is not None)
+        header, rows = ranking_table_rows(table, measure, content.previous is not None, content.scope.unit)
         city = read_city_line(table)
         line = f"({fmt.format_target(city.name, city.share)})" if city.share is not None else ""
-        tables.append((f"附件{i}:{PROGRAMS[program]}各县区{measure.label}排名{line}", header, rows,
+        tables.append((f"附件{i}:{PROGRAMS[program]}各{content.scope.unit}{measure.label}排名{line}", header, rows,
                        list(table["flag"])))
     return tables
 

@@ -44,10 +44,19 @@ def _zero_filled(engine: Engine, found: pd.DataFrame, counties: Counties, zero_c
 
 
 def load_counties(engine: Engine, counties: Counties = ()) -> pd.DataFrame:
-    """adcode, county (name), kind, seq: the counties in scope, in the bureau's order."""
+    """adcode, county (name), kind, seq, city_adcode: the counties in scope, in the bureau's order."""
     c = db.county
-    return _frame(engine, select(c.c.adcode, c.c.name.label("county"), c.c.kind, c.c.seq)
+    return _frame(engine, select(c.c.adcode, c.c.name.label("county"), c.c.kind, c.c.seq, c.c.city_adcode)
                   .where(_in_counties(c.c.adcode, counties)).order_by(c.c.seq))
+
+
+def load_cities(engine: Engine) -> pd.DataFrame:
+    """adcode, city (name), seq, counties (how many): the store's cities in the customary order."""
+    c, k = db.city, db.county
+    return _frame(engine, select(c.c.adcode, c.c.name.label("city"), c.c.seq,
+                                 func.count(k.c.adcode).label("counties"))
+                  .select_from(c.outerjoin(k, k.c.city_adcode == c.c.adcode))
+                  .group_by(c.c.adcode, c.c.name, c.c.seq).order_by(c.c.seq))
 
 
 def load_years(engine: Engine, program: str) -> list[int]:

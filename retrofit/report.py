@@ -1,7 +1,7 @@
 """The report as of a date: measure tables per county, rankings against a previous report,
 headline figures. The one API that pages, the CLI, exports and the notice all call.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
@@ -15,16 +15,25 @@ from .rankings import compute_rank_change, rank_values
 from .vocab import HEATING, RENOVATION, RESIDENT_SOURCE
 
 CITY = "全市"
+PROVINCE = "全省"
 SCOPE_TOTAL = "所选县区合计"
+
+# Ranking levels: counties (across the store, or within `Scope.city`), or the province's cities.
+COUNTY_LEVEL, CITY_LEVEL = "county", "city"
+LEVEL_UNITS = {COUNTY_LEVEL: "县区", CITY_LEVEL: "市"}
 
 
 @dataclass(frozen=True)
 class Scope:
     """What a report covers: the state on `as_of`, for the batch / plan `year` (default: the
-    as-of year), in `counties` (adcodes; empty = the whole city)."""
+    as-of year), in `counties` (adcodes; empty = the whole store). `city` (an adcode) names the city
+    the counties were chosen by: county rankings are then among that city's counties. `level` says
+    what rankings rank: counties, or (CITY_LEVEL) the cities of a province store."""
     as_of: date
     year: int | None = None
     counties: tuple[str, ...] = field(default_factory=tuple)
+    city: str = ""
+    level: str = COUNTY_LEVEL
 
     @property
     def plan_year(self) -> int:
@@ -32,7 +41,49 @@ class Scope:
 
     def at(self, as_of: date) -> "Scope":
         """The same scope on another date (the previous report), same plan year."""
-        return Scope(as_of, self.plan_year, self.counties)
+        return replace(self, as_of=as_of, year=self.plan_year)
+
+    @property
+    def unit(self) -> str:
+        """What the rankings rank, in words: 县区 or 市."""
+        return LEVEL_UNITS[self.level]
+
+
+def load_is_province(engine: Engine) -> bool:
+    """Whether the store is a province's (store_meta scale), not a single city's."""
+    with engine.connect() as conn:
+        return db.read_meta(conn).get("scale") == "province"
+
+
+def describe_whole(engine: Engine) -> str:
+    """How the whole store is named in a sentence: 全省 or 全市."""
+    return PROVINCE if load_is_province(engine) else CITY
+
+
+def describe_source(engine: Engine) -> str:
+    """Whose dispatch data the figures are, for chart footers: the department's or the bureau's."""
+    return "省住建厅调度数据" if load_is_province(engine) else "市住建局调度数据"
+
+
+def build_scope(engine: Engine, as_of: date, year: int | None = None, counties: tuple[str, ...] = (),
+                city: str = "", level: str = COUNTY_LEVEL) -> Scope:
+    """The scope for a city filter too: with `city` and no counties chosen, the city's counties."""
+    if city and not counties:
+        listed = queries.load_counties(engine)
+        counties = tuple(listed.loc[listed["city_adcode"] == city, "adcode"])
+    return Scope(as_of, year, tuple(counties), city, level)
+
+
+def describe_place(engine: Engine, scope: Scope) -> str:
+    """The scope in words: 全省 / 全市, the city's name when it is the whole of one city, else the
+    counties' names."""
+    if not scope.counties:
+        return describe_whole(engine)
+    names = queries.load_counties(engine, scope.counties)
+    if scope.city and set(names["adcode"]) == set(build_scope(engine, scope.as_of, city=scope.city).counties):
+        cities = queries.load_cities(engine)
+        return cities.loc[cities["adcode"] == scope.city, "city"].iloc[0]
+    return "、".join(names["county"])
 
 
 def load_source(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame:
@@ -106,26 +157,98 @@ def rank_measure(engine: Engine, program: str, key: str, scope: Scope,
     and `rank_change` (+ moved up) against the `previous` report date: the ranks published for
     that date when a report is in force for it, else recomputed. Ranks compare the published
     figures (percentages to one decimal, as read out at meetings): two counties that both show
-    97.1% share a rank. Ranks are always among all the city's counties; a county scope only keeps
-    its rows.
+    97.1% share a rank. Ranks are among all the store's counties, or among the counties of
+    `scope.city`; a county scope only keeps its rows. At CITY_LEVEL the rows are the province's
+    cities (rank_cities).
 
     When a report published for the as-of date is in force (and `as_published`), the table is
     that report's frozen figures: a published 通报 is never recomputed silently. `corrected` marks
     the rows whose figure differs today, and current_numerator / current_denominator say how."""
+    if scope.level == CITY_LEVEL:
+        return rank_cities(engine, program, key, scope, previous, as_published)
     measure = find_measure(program, key)
-    shown, scope = scope.counties, Scope(scope.as_of, scope.year)
-    table = compute_measure_table(engine, program, key, scope)
+    table = _rank_all_counties(engine, measure, Scope(scope.as_of, scope.year), previous, as_published)
+    if scope.city:
+        # Within one city: the competition ranks of the province-wide ranks among its counties
+        # (the same order, ties kept, places counted among the city's counties only).
+        table = table[table["adcode"].isin(build_scope(engine, scope.as_of, city=scope.city).counties)].copy()
+        table["rank"] = rank_values(table["rank"].astype("float64"), higher_is_better=False)
+        table["previous_rank"] = rank_values(table["previous_rank"].astype("float64"), higher_is_better=False)
+        table["rank_change"] = compute_rank_change(table["rank"], table["previous_rank"])
+    if scope.counties:
+        table = table[table["adcode"].isin(scope.counties)]
+    return _in_rank_order(table)
+
+
+def _in_rank_order(table: pd.DataFrame) -> pd.DataFrame:
+    order = table["rank"].astype("float64").fillna(float("inf"))
+    return table.assign(_order=order).sort_values(["_order", "adcode"], kind="stable").drop(
+        columns="_order").reset_index(drop=True)
+
+
+def _rank_all_counties(engine: Engine, measure: Measure, scope: Scope, previous: date | None,
+                       as_published: bool) -> pd.DataFrame:
+    """Every county of the store ranked (in store order): rank_measure's columns."""
+    table = compute_measure_table(engine, measure.program, measure.key, scope)
     table["rank"] = rank_values(compute_published_values(table), measure.higher_is_better)
     table["previous_rank"] = _previous_ranks(engine, measure, scope, previous).reindex(table["adcode"]).to_numpy()
     frozen = _load_frozen_table(engine, measure, scope) if as_published else None
     table = _with_current(frozen, table) if frozen is not None else table.assign(
         corrected=False, current_numerator=table["numerator"], current_denominator=table["denominator"])
     table["rank_change"] = compute_rank_change(table["rank"], table["previous_rank"])
-    if shown:
-        table = table[table["adcode"].isin(shown)]
-    order = table["rank"].astype("float64").fillna(float("inf"))
-    return table.assign(_order=order).sort_values(["_order", "adcode"], kind="stable").drop(
-        columns="_order").reset_index(drop=True)
+    return table
+
+
+def compute_city_frame(counties: pd.DataFrame, membership: pd.DataFrame, cities: pd.DataFrame,
+                       measure: Measure) -> pd.DataFrame:
+    """Per city, from a county measure table (with current_numerator / current_denominator when
+    ranked): the sums of its counties' numerators and denominators — never an average of their
+    percentages — held to the province-wide line, flagged and ranked among the cities. The city's
+    name and adcode stand in the `county` and `adcode` columns, so every table, chart and sentence
+    built for counties reads cities alike. `membership` maps adcode -> city_adcode; `cities` has
+    adcode, city, seq. Pure: no database."""
+    line = read_city_line(counties)
+    sums = ["numerator", "denominator"] + [c for c in ("current_numerator", "current_denominator")
+                                           if c in counties]
+    joined = counties.merge(membership[["adcode", "city_adcode"]], on="adcode", how="inner")
+    grouped = joined.groupby("city_adcode")[sums].sum()
+    changed = (joined.groupby("city_adcode")["corrected"].any() if "corrected" in joined
+               else pd.Series(False, index=grouped.index))
+    frame = cities.rename(columns={"city": "county"})[["adcode", "county"]]
+    frame = frame[frame["adcode"].isin(grouped.index)].reset_index(drop=True)
+    for column in sums:
+        frame[column] = grouped[column].reindex(frame["adcode"]).astype("int64").to_numpy()
+    frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
+    frame["target"] = pd.Series([line.share] * len(frame), index=frame.index, dtype="float64")
+    frame["line"], frame["basis"], frame["override"] = line.name, line.basis, False
+    frame["gap_pp"] = [compute_gap_pp(n, d, line.share, measure.higher_is_better)
+                       for n, d in zip(frame["numerator"], frame["denominator"])]
+    frame["flag"] = [compute_flag(g) for g in frame["gap_pp"]]
+    frame["corrected"] = changed.reindex(frame["adcode"]).fillna(False).astype(bool).to_numpy()
+    frame["rank"] = rank_values(compute_published_values(frame), measure.higher_is_better)
+    return frame
+
+
+def rank_cities(engine: Engine, program: str, key: str, scope: Scope, previous: date | None = None,
+                as_published: bool = True) -> pd.DataFrame:
+    """The province's cities ranked on the measure (compute_city_frame over every county, frozen
+    figures where a report is in force), with previous_rank and rank_change like rank_measure.
+    Every city is listed whatever county or city the scope names."""
+    measure = find_measure(program, key)
+    whole = Scope(scope.as_of, scope.year)
+    membership, cities = queries.load_counties(engine), queries.load_cities(engine)
+    table = compute_city_frame(_rank_all_counties(engine, measure, whole, None, as_published),
+                               membership, cities, measure)
+    if previous is not None:
+        before = _load_frozen_table(engine, measure, whole.at(previous))
+        if before is None:
+            before = compute_measure_table(engine, program, key, whole.at(previous))
+        ranks = compute_city_frame(before, membership, cities, measure)
+        table["previous_rank"] = ranks.set_index("adcode")["rank"].reindex(table["adcode"]).astype("Int64").to_numpy()
+    else:
+        table["previous_rank"] = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    table["rank_change"] = compute_rank_change(table["rank"], table["previous_rank"])
+    return _in_rank_order(table)
 
 
 def _previous_ranks(engine: Engine, measure: Measure, scope: Scope, previous: date | None) -> pd.Series:
@@ -344,9 +467,16 @@ def compute_trend(engine: Engine, program: str, key: str, scope: Scope, dates: l
     value, target, flag, with a 全市 (or 所选县区合计) row per date."""
     measure = find_measure(program, key)
     frames = []
+    by_city = scope.level == CITY_LEVEL
+    if by_city:  # each day's cities, from all the counties: the cities ranked are the whole province's
+        membership, cities = queries.load_counties(engine), queries.load_cities(engine)
+        scope = Scope(scope.as_of, scope.year, level=CITY_LEVEL)
+    whole = describe_whole(engine)
     for day in dates:
         table = compute_measure_table(engine, program, key, scope.at(day))
-        total = compute_city_row(table, measure, SCOPE_TOTAL if scope.counties else CITY)
+        total = compute_city_row(table, measure, SCOPE_TOTAL if scope.counties else whole)
+        if by_city:
+            table = compute_city_frame(table, membership, cities, measure)
         table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
         frames.append(table.assign(date=day))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

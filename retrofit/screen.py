@@ -136,7 +136,7 @@ def _parse_as_of(raw: str | None, data_date: date, earliest: date, notes: list[s
     return day
 
 
-SCREEN_KEYS = ("as_of", "year", "county", "program", "measure", "refresh", "rotate")
+SCREEN_KEYS = ("city", "as_of", "year", "county", "program", "measure", "refresh", "rotate")
 
 
 def canonical_query(query: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -391,7 +391,7 @@ def build_supervision_panel(items: pd.DataFrame, county: str | None = None,
 
 
 def load_city_name(engine: Engine) -> str:
-    """The city the store describes (store_meta 'city'), '' when not recorded."""
+    """The city (or province) the store describes (store_meta 'city'), '' when not recorded."""
     with engine.connect() as conn:
         return db.read_meta(conn).get("city", "")
 
@@ -793,14 +793,17 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
 
 
 def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewport: Viewport,
-                  highlight: Sequence[str], geojson: dict, view: MapView) -> tuple[go.Figure, go.Figure]:
+                  highlight: Sequence[str], geojson: dict, view: MapView, ranking_table: pd.DataFrame | None = None,
+                  ranked_as: str = "县区") -> tuple[go.Figure, go.Figure]:
     """The ranking and the map of `measure` (a ranked measure table of every county) for this
     viewport, the `highlight` counties (names) outlined on both. `geojson` and `view` are the
-    store's (geo.load_store_boundaries / load_store_map_view); the map is then fitted to the wall."""
+    store's (geo.load_store_boundaries / load_store_map_view); the map is then fitted to the wall.
+    `ranking_table` (a province's cities, `ranked_as` 市) replaces the counties in the ranking."""
     theme = build_theme(viewport)
     height = compute_slot_px(viewport, MAIN_U)
     name = f"{PROGRAMS[measure.program]}{measure.label}"
-    ranking = charts.build_ranking_figure(table, measure, meta, title=f"各县区{name}排名", theme=theme,
+    ranked = table if ranking_table is None else ranking_table
+    ranking = charts.build_ranking_figure(ranked, measure, meta, title=f"各{ranked_as}{name}排名", theme=theme,
                                           height=height)
     ranking = highlight_ranking(fit_figure(ranking, viewport, meta.footer), highlight, theme)
     county_map = charts.build_choropleth_figure(table, measure, meta, geojson, view, title=f"各县区{name}分布",

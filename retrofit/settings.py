@@ -6,6 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 BOUNDARIES_FILE = DATA_DIR / "baoji_counties.geojson"
+PROVINCE_BOUNDARIES_FILE = DATA_DIR / "shaanxi_counties.geojson"  # the province demo (陕西省)
 DEFAULT_DB_FILE = DATA_DIR / "retrofit.db"
 DB_URL_ENV = "RETROFIT_DB_URL"
 

@@ -127,7 +127,7 @@ def explain(state: StoreState, url: str) -> StoreFault:
                           "请升级本程序后再打开,切勿用旧程序改写它")
     if state.kind == OLDER:
         return StoreFault(OLDER, store, f"的表结构版本为 {state.version},本程序需要版本 {db.SCHEMA_VERSION}",
-                          "请先由管理员升级数据库表结构(迁移)后再打开;程序不会自行改动真实数据")
+                          "请先由管理员备份后运行 python -m retrofit migrate 升级表结构;程序不会自行改动真实数据")
     if state.kind == INCOMPLETE:
         what = f"缺少表 {'、'.join(state.missing)}" if state.missing else "中没有县区数据(county 表为空,数据可能被删除)"
         advice = ("请从备份恢复" + (f",{demo_hint}" if state.is_demo else ";程序不会用演示数据覆盖它"))
@@ -182,6 +182,24 @@ def replacing_store(engine: Engine, force: bool = False, action: str = "演示�
         db.bump_revision(conn)
         summary.refresh_summary(conn)
     use_wal(engine)
+
+
+def migrate(engine: Engine) -> int:
+    """Upgrade a store of ours from schema version 1 to 2 in one transaction: the `city` table and
+    county.city_adcode (empty: the store stays the one city it was). Additive only, no row changes;
+    StoreFault for a store that is not ours or of another version. Returns the version found."""
+    url = engine.url.render_as_string(hide_password=False)
+    state = inspect_store(engine)
+    if state.kind == READY:
+        return state.version
+    if state.kind != OLDER or state.version != 1:
+        raise explain(state, url)
+    with engine.begin() as conn:
+        db.city.create(conn)
+        conn.exec_driver_sql("ALTER TABLE county ADD COLUMN city_adcode VARCHAR(6) REFERENCES city (adcode)")
+        db.write_meta(conn, **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
+        db.bump_revision(conn)
+    return 1
 
 
 def use_wal(engine: Engine) -> None:

@@ -31,10 +31,11 @@ def describe_gap(gap_pp, target, line: str = "目标线") -> str:
 
 
 def build_ranking_table(ranking: pd.DataFrame, label: str, unit: str = "", done: str = "完成",
-                        base: str = "计划/基数") -> pd.DataFrame:
-    """名次, 县区, the measure, `done` and `base` (its numerator and denominator, with `unit`),
-    目标线, 差距, 标识, 较上期; and 发布后修正 (today's figure) when a published figure has changed."""
-    table = _ranking_columns(ranking, label, unit, done, base)
+                        base: str = "计划/基数", ranked_as: str = "县区") -> pd.DataFrame:
+    """名次, 县区 (or `ranked_as`: 市), the measure, `done` and `base` (its numerator and denominator,
+    with `unit`), 目标线, 差距, 标识, 较上期; and 发布后修正 (today's figure) when a published figure
+    has changed."""
+    table = _ranking_columns(ranking, label, unit, done, base).rename(columns={"县区": ranked_as})
     if "corrected" in ranking and ranking["corrected"].any():
         table[CORRECTED_COLUMN] = [f"现为{fmt.format_percent_of(n, d)}" if c else "" for c, n, d in zip(
             ranking["corrected"], ranking["current_numerator"], ranking["current_denominator"])]
@@ -67,10 +68,10 @@ def build_headline_table(headline: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def build_compact_ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
+def build_compact_ranking_table(ranking: pd.DataFrame, ranked_as: str = "县区") -> pd.DataFrame:
     """The ranking in five columns, for the overview."""
-    table = build_ranking_table(ranking, "数值")
-    return table[["名次", "县区", "数值", "差距", FLAG_COLUMN, "较上期"]]
+    table = build_ranking_table(ranking, "数值", ranked_as=ranked_as)
+    return table[["名次", ranked_as, "数值", "差距", FLAG_COLUMN, "较上期"]]
 
 
 def build_retained_table(retained: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,7 @@ import hashlib
 import importlib
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -135,7 +135,9 @@ def reported_day() -> date | None:
 
 # ---- shared filters (sidebar, bound to the URL) ---------------------------------------------
 
-FILTER_KEYS = ("county", "year", "as_of", "previous", "stage", "route", "reported")  # the sidebar's URL parameters
+# The sidebar's URL parameters (city and level only in a store of several cities).
+FILTER_KEYS = ("city", "level", "county", "year", "as_of", "previous", "stage", "route", "reported")
+LEVEL_LABELS = {report.COUNTY_LEVEL: "县区", report.CITY_LEVEL: "各市"}
 
 
 @dataclass(frozen=True)
@@ -146,10 +148,18 @@ class Filters:
     county_names: tuple[str, ...]
     stages: tuple[str, ...]
     routes: tuple[str, ...]
+    place: str = "全市"            # the scope in words (report.describe_place)
+    city_name: str = ""            # the city chosen in a province store
 
     @property
-    def place(self) -> str:
-        return "、".join(self.county_names) if self.county_names else "全市"
+    def unit(self) -> str:
+        """What the rankings rank: 县区, or 市 at the city level."""
+        return self.scope.unit
+
+    @property
+    def county_scope(self) -> Scope:
+        """The scope at the county level: what maps and county lists show whatever the ranking level."""
+        return replace(self.scope, level=report.COUNTY_LEVEL)
 
 
 def _report_label(day: date, kinds: dict[date, str]) -> str:
@@ -167,10 +177,23 @@ def render_filters() -> Filters:
     notes = screen.list_filter_notes(
         {key: st.query_params.get_all(key) for key in FILTER_KEYS}, data_date, counties["county"].tolist(), years,
         reports, [NO_STAGE, *STAGE_STANDING], list(ROUTES))
+    cities = cached(queries.load_cities)
+    whole = cached(report.describe_whole)
     with st.sidebar:
         st.markdown("**筛选条件** · 随链接保存")
+        city_name, level = None, report.COUNTY_LEVEL
+        if len(cities) > 1:  # a province store: choose a city, and whether rankings rank cities
+            city_name = st.selectbox("市", cities["city"].tolist(), index=None, key="city", bind="query-params",
+                                     placeholder=f"{whole}(全部市)")
+            level = st.segmented_control(
+                "排名层级", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, default=report.CITY_LEVEL,
+                key="level", bind="query-params",
+                help="各市:全省各市排名(各市数字为所辖县区合计);县区:全省县区排名,选了市则为该市所辖县区排名"
+            ) or report.CITY_LEVEL
+            if city_name:
+                counties = counties[counties["city_adcode"] == cities.loc[cities["city"] == city_name, "adcode"].iloc[0]]
         names = st.multiselect("县区", counties["county"].tolist(), key="county", bind="query-params",
-                               placeholder="全市(可多选)", select_all=False)
+                               placeholder=f"{city_name or whole}(可多选)", select_all=False)
         year = st.selectbox("年度批次/计划年度", years, index=years.index(data_date.year) if data_date.year in years
                             else len(years) - 1, key="year", bind="query-params", placeholder="选择年度")
         as_of = st.date_input("数据截至", value=data_date, min_value=date(FIRST_YEAR, 1, 1), max_value=data_date,
@@ -192,8 +215,11 @@ def render_filters() -> Filters:
                                 help="只作用于技术路线构成、经济账、村户清单和地图上的村点位;指标与排名按全部农户计算")
     _keep_filter_notes(notes, (tuple(names), year, as_of, previous, tuple(stages), tuple(routes)))
     adcodes = tuple(counties.loc[counties["county"].isin(names), "adcode"])
-    return Filters(scope=Scope(as_of, year, adcodes), previous=date.fromisoformat(previous) if previous else None,
-                   county_names=tuple(names), stages=tuple(stages), routes=tuple(routes))
+    city = cities.loc[cities["city"] == city_name, "adcode"].iloc[0] if city_name else ""
+    scope = cached(report.build_scope, as_of, year, adcodes, city, level)
+    return Filters(scope=scope, previous=date.fromisoformat(previous) if previous else None,
+                   county_names=tuple(names), stages=tuple(stages), routes=tuple(routes),
+                   place=cached(report.describe_place, scope), city_name=city_name or "")
 
 
 def _keep_filter_notes(notes: tuple[str, ...], chosen: tuple) -> None:
@@ -255,7 +281,7 @@ def select_county(chart_key: str) -> None:
 # ---- widgets every page uses alike ----------------------------------------------------------
 
 def chart_meta() -> ChartMeta:
-    return ChartMeta(filters().scope.as_of, cached(db.load_is_demo))
+    return ChartMeta(filters().scope.as_of, cached(db.load_is_demo), cached(report.describe_source))
 
 
 def render_header(title: str) -> None:
@@ -288,6 +314,8 @@ def screen_params() -> dict:
     """The current filters as query parameters of the big-screen page."""
     f = filters()
     params = {"as_of": f.scope.as_of.isoformat(), "year": str(f.scope.plan_year)}
+    if f.city_name:
+        params["city"] = f.city_name
     if f.county_names:
         params["county"] = list(f.county_names)
     if reported_day():

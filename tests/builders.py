@@ -210,3 +210,34 @@ def write_held_open(url: str, statement, **params):
         release.set()
         thread.join()
     assert held.get("released"), "the writer let go before the reads were done"
+
+
+# ---- a small province: three cities (issue 13) ---------------------------------------------------
+CITY_A, CITY_B, CITY_C = "610100", "610200", "610300"
+EAST, WEST, MIDDLE = "610003", "610004", "610005"
+# city -> its counties, and county -> (communities, started by 2026-06-20): the start rates are
+# 北县 3/4, 南区 1/1 (甲市 4/5 = 80%, while the average of its counties' rates would be 87.5%),
+# 东县 2/2, 西县 1/3 (乙市 3/5 = 60%), 中县 4/5 (丙市 80%, tied with 甲市).
+PROVINCE_CITIES = {CITY_A: ("甲市", (NORTH, SOUTH)), CITY_B: ("乙市", (EAST, WEST)), CITY_C: ("丙市", (MIDDLE,))}
+PROVINCE_STARTS = {NORTH: (4, 3), SOUTH: (1, 1), EAST: (2, 2), WEST: (3, 1), MIDDLE: (5, 4)}
+
+
+def make_province(engine, started_on: date = date(2026, 6, 20)):
+    """Turn a hand-built store (make_store) into a province store of three cities and five
+    counties, each county with its 2026 communities (PROVINCE_STARTS) and the start node
+    '6月底前全部开工'. Of the communities started, the county's last one started on `started_on`."""
+    add_county(engine, EAST, "东县")
+    add_county(engine, WEST, "西县")
+    add_county(engine, MIDDLE, "中县")
+    with engine.begin() as conn:
+        conn.execute(db.city.insert(), [dict(adcode=a, name=n, seq=i)
+                                        for i, (a, (n, _)) in enumerate(PROVINCE_CITIES.items(), 1)])
+        for city_adcode, (_, counties) in PROVINCE_CITIES.items():
+            conn.execute(db.county.update().where(db.county.c.adcode.in_(counties)).values(city_adcode=city_adcode))
+        db.write_meta(conn, scale="province", province="某省")
+    add_nodes(engine, "renovation", "start", [(date(2026, 3, 31), 0.3), (date(2026, 6, 30), 1.0)])
+    for county, (communities, started) in PROVINCE_STARTS.items():
+        for n in range(communities):
+            day = (started_on if n == started - 1 else date(2026, 5, 10)) if n < started else None
+            add_project(engine, f"{county}-{n}", county, **(chain(date(2025, 9, 1), date(2026, 2, 1),
+                                                                  date(2026, 3, 1), day) if day else {}))

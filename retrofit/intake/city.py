@@ -175,7 +175,7 @@ def init_city(engine: Engine, name: str, boundaries, file_name: str | None = Non
         conn.execute(db.county.insert(), [dict(adcode=c.adcode, name=c.name, kind=county_kind(c.name), seq=i)
                                           for i, c in enumerate(counties, 1)])
         store_boundaries(conn, counties)
-        db.write_meta(conn, city=name, data_date=(data_date or date.today()).isoformat(), is_demo=0)
+        db.write_meta(conn, city=name, data_date=(data_date or date.today()).isoformat(), is_demo=0, scale="city")
     return counties
 
 
@@ -191,12 +191,13 @@ def attach_boundaries(engine: Engine, boundaries, file_name: str | None = None) 
     return counties
 
 
-def store_shipped_boundaries(conn) -> None:
-    """The demo city's shipped boundary file into the store, through the same matching path."""
+def store_shipped_boundaries(conn, path=None) -> None:
+    """A shipped boundary file (the demo city's by default) into the store, through the same
+    matching path."""
     from ..settings import BOUNDARIES_FILE
 
     expected = dict(conn.execute(select(db.county.c.adcode, db.county.c.name)).all())
-    store_boundaries(conn, match_counties(read_boundaries(BOUNDARIES_FILE), expected))
+    store_boundaries(conn, match_counties(read_boundaries(path or BOUNDARIES_FILE), expected))
 
 
 def load_boundaries_geojson(engine: Engine) -> dict | None:

@@ -1,0 +1,47 @@
+"""Every page through AppTest on a small province store (107 counties in 10 cities): no
+exception at either ranking level, and the city level's figures are the report's."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retrofit import db, fmt, province, report
+from retrofit.demo import DEMO_DATA_DATE
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+PAGES = ["pages/overview.py", "pages/renovation.py", "pages/heating.py", "pages/ranking.py", "pages/map.py",
+         "pages/briefing.py", "pages/screen.py"]
+SMALL = province.ProvinceSize(households=10_000, communities=1_500, villages_per_county=6)
+
+
+@pytest.fixture(scope="module")
+def province_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('province') / 'p.db'}"
+    province.build_province_demo(db.make_engine(url), 3, size=SMALL)
+    return url
+
+
+@pytest.fixture
+def app(province_url, monkeypatch):
+    monkeypatch.setenv("RETROFIT_DB_URL", province_url)
+    return AppTest.from_file(str(APP), default_timeout=120)
+
+
+@pytest.mark.parametrize("level", ["各市", "县区"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_of_a_province_runs_at_both_levels(app, page, level):
+    app.query_params["level"] = level
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+
+
+def test_the_sidebar_offers_the_cities_and_a_city_scopes_the_overview(app, province_url):
+    app.query_params["city"] = "铜川市"
+    app.run()
+    assert "西安市" in app.selectbox(key="city").options and app.selectbox(key="city").value == "铜川市"
+    engine = db.make_engine(province_url)
+    scope = report.build_scope(engine, DEMO_DATA_DATE, city="610200")
+    row = report.compute_headline(engine, scope).set_index(["program", "key"]).loc[("heating", "completion_rate")]
+    assert fmt.format_percent_of(row["numerator"], row["denominator"]) in [m.value for m in app.metric]
+    assert any("铜川市调度总览" in t.value for t in app.title)
