@@ -4,10 +4,11 @@ and the same counts by DuckDB and by pandas load-all. Figures are printed, never
     pip install -r bench/requirements.txt   # DuckDB, for this benchmark only
     python bench/bench_scale.py [--store PATH] [--rebuild] [--repeat N]
 
-The store (SQLite, default /tmp/retrofit_province.db) is built once and reused. It comes from
-`python -m retrofit demo --scale province` where that exists (issue 13, province model); until
-then from the city demo scaled here: its counties cloned 9 times (108 counties) and every
-household 5 times, every community 8 times (~2.9M households, ~29k communities).
+The store (SQLite, default /tmp/retrofit_province.db) is built once and reused (rebuilt when the
+app would not open it, e.g. after a schema change). It comes from
+`python -m retrofit demo --scale province` (陕西省, issue 13) where that exists; else from the city
+demo scaled here: its counties cloned 9 times (108 counties) and every household 5 times, every
+community 8 times (~2.8M households, ~29.5k communities).
 
 Pages run through Streamlit's AppTest in this process (the server's work per page view): first
 after a data change (the revision moves, every cache misses), then warm. Peak RSS is read after
@@ -121,6 +122,13 @@ def build_scaled_store(url: str) -> None:
 
 def ensure_province_store(path: str, rebuild: bool) -> str:
     url = f"sqlite:///{path}"
+    if Path(path).exists() and not rebuild:
+        engine = db.make_engine(url)
+        state = store.inspect_store(engine)
+        engine.dispose()
+        if state.kind != store.READY:  # e.g. built by an older schema: the app would refuse it
+            print(f"the store at {path} is not one this program opens ({state.kind}): rebuilding it")
+            rebuild = True
     if rebuild or not Path(path).exists():
         Path(path).unlink(missing_ok=True)
         started = time.perf_counter()
