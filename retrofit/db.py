@@ -262,6 +262,8 @@ heating_household = Table(
     *_in_order(_milestone_dates),
     Index("ix_household_year_county", "plan_year", "county_adcode"),
     Index("ix_household_village", "village_code"),
+    # A county's households without a full scan: the summary's per-county refresh after an import.
+    Index("ix_household_county", "county_adcode"),
 )
 
 urban_heating_work = Table(
@@ -406,10 +408,15 @@ def write_meta(conn: Connection, **values) -> None:
     conn.execute(store_meta.insert(), [{"key": k, "value": str(v)} for k, v in values.items()])
 
 
-def bump_revision(conn: Connection) -> int:
-    """Mark the data as changed, so cached results keyed on the revision are recomputed."""
-    revision = int(read_meta(conn).get("revision", "0")) + 1
+def bump_revision(conn: Connection, facts_unchanged: bool = False) -> int:
+    """Mark the data as changed, so cached results keyed on the revision are recomputed. A change
+    that leaves every fact the summary counts as it was (`facts_unchanged`: publishing, boundaries)
+    keeps a current summary current; any other change must refresh it (summary.refresh_summary)."""
+    meta = read_meta(conn)
+    revision = int(meta.get("revision", "0")) + 1
     write_meta(conn, revision=revision)
+    if facts_unchanged and meta.get(SUMMARY_REVISION_KEY) == meta.get("revision", "0"):
+        write_meta(conn, **{SUMMARY_REVISION_KEY: revision})
     return revision
 
 
@@ -495,3 +502,59 @@ county_boundary = Table(
     Column("adcode", String(6), ForeignKey("county.adcode"), primary_key=True),
     Column("geojson", Text, nullable=False),             # WGS84 geometry, simplified as a coverage
 )
+
+
+# ---- summary (issue 13): per county and day, what the facts add up to -----------------------
+# Derived from the fact tables above in the same transaction as every data change
+# (retrofit/summary.py), so pages read one row per county instead of every household. Each row
+# holds the running totals as of `day`; a figure as of D is the row of the latest day on or before
+# D. Every group starts with a row on SUMMARY_STATIC_DAY carrying what does not move with the date
+# (a task's households, a batch's plan), so that row always exists. A
+# store built before these tables existed simply lacks them: reads then count the facts directly
+# (summary.is_fresh) until the next import or rebuild creates and fills them. Stored in key order
+# (SQLite WITHOUT ROWID), day last: "the latest day on or before D" is one seek per group.
+
+SUMMARY_STATIC_DAY = date(1900, 1, 1)
+SUMMARY_REVISION_KEY = "summary_revision"   # store_meta: the revision the summary was built for
+
+heating_summary = Table(
+    "heating_summary", metadata,
+    Column("task_year", Integer, primary_key=True),  # the year whose task the households are in
+    Column("county_adcode", String(6), primary_key=True),
+    Column("route", String(12), primary_key=True),
+    Column("day", Date, primary_key=True),
+    *[Column(name, BigInteger, nullable=False, default=0) for name in (
+        "task_households", "carried_households", "idle_households", "cancelled_households",
+        *[f"{m.key}_households" for m in MILESTONES],
+        "equipment_cost_yuan", "subsidy_yuan", "running_cost_yuan", "coal_cost_yuan")],
+    Index("ix_heating_summary_day", "day", "task_year"),
+    sqlite_with_rowid=False,
+)
+
+subsidy_summary = Table(
+    "subsidy_summary", metadata,
+    Column("plan_year", Integer, primary_key=True),  # the household's own plan year
+    Column("county_adcode", String(6), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("subsidy_yuan", BigInteger, nullable=False, default=0),
+    Column("due_subsidy_yuan", BigInteger, nullable=False, default=0),
+    Index("ix_subsidy_summary_day", "day", "plan_year"),
+    sqlite_with_rowid=False,
+)
+
+renovation_summary = Table(
+    "renovation_summary", metadata,
+    Column("batch_year", Integer, primary_key=True),
+    Column("county_adcode", String(6), primary_key=True),
+    Column("day", Date, primary_key=True),
+    *[Column(name, BigInteger, nullable=False, default=0) for name in (
+        "communities", "households", "floor_area_m2", "planned_investment_yuan", "demonstration_communities",
+        "elevators_added", *[f"{s.key}_{what}" for s in STAGES for what in ("communities", "households")],
+        "completed_investment_yuan")],
+    Index("ix_renovation_summary_day", "day", "batch_year"),
+    sqlite_with_rowid=False,
+)
+
+# Derived tables: never data of record (left out of the store checksum), and a store without them
+# is complete (they are created and filled at the next data change).
+DERIVED_TABLES = (heating_summary, subsidy_summary, renovation_summary)

@@ -4,7 +4,9 @@ Reports normally read "as of D": facts dated on or before D, as known now, corre
 Every county import keeps the values it replaced (intake: import_log, import_change), so the
 state known at the end of D is today's store with every import recorded after that day reverted.
 That revert runs inside a transaction that is always rolled back, and the report functions read
-through the same connection: nothing is written, other sessions see nothing.
+through the same connection: nothing is written, other sessions see nothing. The summary
+(retrofit/summary.py) is refreshed inside that transaction too, for the counties of the reverted
+imports, so the report functions read the summary of the reverted store, not today's.
 
 Limitation: an import that was in force on D but undone later is not put back (undo keeps the
 replaced values, not the imported ones); "as reported" then omits it.
@@ -17,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
-from . import db
+from . import db, summary
 from .settings import LOCAL_TIMEZONE
 
 
@@ -52,13 +54,17 @@ def reported_on(engine: Engine, day: date) -> Iterator[ConnectionEngine]:
     """An engine-like reading the store as it stood at the end of `day` (see the module doc)."""
     from .intake.commit import revert_changes
 
-    change = db.import_change
+    change, log = db.import_change, db.import_log
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            for import_id in list_imports_after(conn, day):
+            reverted = list_imports_after(conn, day)
+            for import_id in reverted:
                 revert_changes(conn, conn.execute(select(change).where(change.c.import_id == import_id)
                                                   .order_by(change.c.id.desc())).all())
+            if reverted:
+                counties = set(conn.execute(select(log.c.county_adcode).where(log.c.id.in_(reverted))).scalars())
+                summary.refresh_summary(conn, None if None in counties else tuple(sorted(counties)))
             yield ConnectionEngine(conn)
         finally:
             transaction.rollback()

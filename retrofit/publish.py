@@ -100,7 +100,7 @@ def publish_report(engine: Engine, as_of: date, previous: date | None, by: str, 
         conn.execute(db.published_figure.insert(), [dict(r, report_id=report_id) for r in figures])
         if files:
             conn.execute(db.published_file.insert(), [dict(f, report_id=report_id) for f in files])
-        db.bump_revision(conn)  # pages now show the published figures: every cache must follow
+        db.bump_revision(conn, facts_unchanged=True)  # pages now show the published figures: every cache must follow
     return report_id
 
 
@@ -125,7 +125,7 @@ def withdraw_report(engine: Engine, as_of: date, by: str, reason: str) -> int:
     with engine.begin() as conn:
         conn.execute(update(r).where(r.c.id == in_force["id"], r.c.status == db.PUBLISHED).values(
             status=db.WITHDRAWN, withdrawn_at=datetime.now(), withdrawn_by=by, withdraw_reason=reason))
-        db.bump_revision(conn)
+        db.bump_revision(conn, facts_unchanged=True)
     return in_force["id"]
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
 from sqlalchemy.engine import Engine
 
-from . import db
+from . import db, summary
 from .vocab import MILESTONES, PROCUREMENT_STEPS, STAGES
 
 Counties = tuple[str, ...]
@@ -33,7 +33,11 @@ def _frame(engine: Engine, statement) -> pd.DataFrame:
 
 def _per_county(engine: Engine, statement, counties: Counties, zero_columns: list[str]) -> pd.DataFrame:
     """Aggregates per county, with every county of the scope present (zeros where no rows)."""
-    found = _frame(engine, statement)
+    return _zero_filled(engine, _frame(engine, statement), counties, zero_columns)
+
+
+def _zero_filled(engine: Engine, found: pd.DataFrame, counties: Counties, zero_columns: list[str]) -> pd.DataFrame:
+    """`found` (per adcode) with every county of the scope present, in order (zeros where none)."""
     frame = load_counties(engine, counties)[["adcode", "county"]].merge(found, on="adcode", how="left")
     frame[zero_columns] = frame[zero_columns].fillna(0).astype("int64")
     return frame
@@ -84,9 +88,18 @@ def load_plan_nodes(engine: Engine, program: str, year: int) -> pd.DataFrame:
 
 # ---- renovation -----------------------------------------------------------------------------
 
-def load_renovation_progress(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
-    """Per county, the batch's communities, households, area and planned investment, and how
-    many communities (and their households) had reached each stage by `as_of`."""
+def load_renovation_progress(engine: Engine, year: int, as_of: date, counties: Counties = (),
+                             from_facts: bool = False) -> pd.DataFrame:
+    """Per county, the batch's communities, households, area and planned investment, how
+    many communities (and their households) had reached each stage by `as_of`, and investment
+    completed by then. From the summary when it is current, else (or `from_facts`) counted from
+    the facts: the oracle the summary is tested against."""
+    columns = ["communities", "households", "floor_area_m2", "planned_investment_yuan",
+               "demonstration_communities", "elevators_added"]
+    columns += [f"{s.key}_{what}" for s in STAGES for what in ("communities", "households")]
+    if not from_facts and summary.is_fresh(engine):
+        found = summary.load_renovation_counts(engine, year, as_of, counties)
+        return _zero_filled(engine, found, counties, columns + ["completed_investment_yuan"])
     p = db.renovation_project
     reached = []
     for stage in STAGES:
@@ -101,9 +114,6 @@ def load_renovation_progress(engine: Engine, year: int, as_of: date, counties: C
                         func.sum(p.c.elevators_added).label("elevators_added"), *reached)
                  .where(p.c.batch_year == year, _in_counties(p.c.county_adcode, counties))
                  .group_by(p.c.county_adcode))
-    columns = ["communities", "households", "floor_area_m2", "planned_investment_yuan",
-               "demonstration_communities", "elevators_added"]
-    columns += [f"{s.key}_{what}" for s in STAGES for what in ("communities", "households")]
     frame = _per_county(engine, statement, counties, columns)
     return frame.merge(load_completed_investment(engine, year, as_of, counties), on="adcode")
 
@@ -129,12 +139,16 @@ def _disbursed_by_allocation(as_of: date):
             .where(d.c.paid_on <= as_of).group_by(d.c.allocation_id).subquery())
 
 
-def load_subsidy_due(engine: Engine, as_of: date, due_days: int, counties: Counties = ()) -> pd.DataFrame:
+def load_subsidy_due(engine: Engine, as_of: date, due_days: int, counties: Counties = (),
+                     from_facts: bool = False) -> pd.DataFrame:
     """Per county and plan year: heating subsidies (yuan) of all the plan's households, which its
     allocations were sized for (subsidy_yuan), and of those connected at least `due_days` before
     `as_of` and not cancelled (due_subsidy_yuan), whose subsidy has fallen due. Households count
     with the year they were planned in, whose allocation pays for them, even when carried over;
-    a cancelled household's subsidy never falls due."""
+    a cancelled household's subsidy never falls due. From the summary when it is current and
+    `due_days` is the one it was built with (settings.SUBSIDY_DUE_DAYS)."""
+    if not from_facts and due_days == summary.SUBSIDY_DUE_DAYS and summary.is_fresh(engine):
+        return summary.load_subsidy_counts(engine, as_of, counties)
     h = db.heating_household
     live = not_(func.coalesce(_cancelled_by(as_of), false()))
     due = and_(h.c.connected_on <= as_of - timedelta(days=due_days), live)
@@ -178,7 +192,9 @@ def _in_task(year: int, previous_deadline: date | None):
         return h.c.plan_year == year
     settled = or_(h.c.connected_on <= previous_deadline,
                   and_(h.c.status == "取消", h.c.status_on <= previous_deadline))
-    return or_(h.c.plan_year == year, and_(h.c.plan_year < year, not_(func.coalesce(settled, false()))))
+    # A range on plan_year at the top (not an OR of two branches), so an index on it applies.
+    return and_(h.c.plan_year <= year,
+                or_(h.c.plan_year == year, not_(func.coalesce(settled, false()))))
 
 
 def _task_of(engine: Engine, year: int):
@@ -209,22 +225,28 @@ def _milestone_counts(counted_until: date) -> list:
               for m in MILESTONES]]
 
 
-def load_heating_progress(engine: Engine, year: int, as_of: date, counties: Counties = ()) -> pd.DataFrame:
+def load_heating_progress(engine: Engine, year: int, as_of: date, counties: Counties = (),
+                          from_facts: bool = False) -> pd.DataFrame:
     """Per county, the plan targets and how many of the year's task households had reached each
     milestone by `as_of` (never past the task's close, compute_counted_until), cancelled ones
-    (核减, leaving the target: net_target_households), idle ones, and urban area done."""
+    (核减, leaving the target: net_target_households), idle ones, and urban area done. Household
+    counts from the summary when it is current, else (or `from_facts`) from the facts."""
     h, plan = db.heating_household, db.heating_plan
-    idle = and_(h.c.status == "闲置", h.c.status_on <= as_of)
-    statement = (select(h.c.county_adcode.label("adcode"),
-                        func.count().label("task_households"),
-                        _count_if(h.c.plan_year < year).label("carried_households"),
-                        _count_if(idle).label("idle_households"),
-                        *_milestone_counts(compute_counted_until(engine, year, as_of)))
-                 .where(_task_of(engine, year), _in_counties(h.c.county_adcode, counties))
-                 .group_by(h.c.county_adcode))
-    counted = ["task_households", "carried_households", "cancelled_households", "idle_households",
+    counted_until = compute_counted_until(engine, year, as_of)
+    counted = ["task_households", "carried_households", "idle_households", "cancelled_households",
                *[f"{m.key}_households" for m in MILESTONES]]
-    households = _per_county(engine, statement, counties, counted)
+    if not from_facts and summary.is_fresh(engine):
+        found = summary.load_heating_counts(engine, year, as_of, counted_until, counties)[["adcode", *counted]]
+    else:
+        idle = and_(h.c.status == "闲置", h.c.status_on <= as_of)
+        found = _frame(engine, select(h.c.county_adcode.label("adcode"),
+                                      func.count().label("task_households"),
+                                      _count_if(h.c.plan_year < year).label("carried_households"),
+                                      _count_if(idle).label("idle_households"),
+                                      *_milestone_counts(counted_until))
+                       .where(_task_of(engine, year), _in_counties(h.c.county_adcode, counties))
+                       .group_by(h.c.county_adcode))
+    households = _zero_filled(engine, found, counties, counted)
     targets = _per_county(engine, select(plan.c.county_adcode.label("adcode"), plan.c.target_households,
                                          plan.c.carryover_households, plan.c.target_urban_m2)
                           .where(plan.c.year == year, _in_counties(plan.c.county_adcode, counties)),
@@ -336,11 +358,15 @@ def load_village_households(engine: Engine, village_code: str, year: int, as_of:
 
 
 def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = (),
-                   routes: tuple[str, ...] = ()) -> pd.DataFrame:
+                   routes: tuple[str, ...] = (), from_facts: bool = False) -> pd.DataFrame:
     """Per county and technical route: households in the year's task and those connected by
     `as_of`, and the route's economics summed (yuan) for averaging."""
     h, c = db.heating_household, db.county
     counted_until = compute_counted_until(engine, year, as_of)
+    if not from_facts and summary.is_fresh(engine):
+        return summary.load_heating_counts_by_route(engine, year, as_of, counted_until, counties, routes)[
+            ["county", "adcode", "route", "task_households", "connected_households", "equipment_cost_yuan",
+             "subsidy_yuan", "running_cost_yuan", "coal_cost_yuan"]]
     live = not_(func.coalesce(_cancelled_by(counted_until), false()))
     statement = (select(c.c.name.label("county"), h.c.county_adcode.label("adcode"), h.c.route,
                         func.count().label("task_households"),

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from . import db
+from . import db, summary
 from .settings import DB_URL_ENV
 
 # What a store is, as far as the rules care.
@@ -90,7 +90,8 @@ def inspect_store(engine: Engine) -> StoreState:
         if marks is None or not (db.SCHEMA_VERSION_KEY in marks or {"data_date", "revision"} <= set(marks)):
             return StoreState(FOREIGN, tables, foreign)
         owned = tuple(sorted(names & schema))
-        missing = tuple(t.name for t in db.metadata.sorted_tables if t.name not in names)
+        missing = tuple(t.name for t in db.metadata.sorted_tables
+                        if t.name not in names and t not in db.DERIVED_TABLES)
         is_demo = marks.get("is_demo") == "1"
         raw_revision = marks.get("revision", "0")
         revision = int(raw_revision) if raw_revision.isdigit() else 0
@@ -180,6 +181,7 @@ def replacing_store(engine: Engine, force: bool = False, action: str = "演示�
         db.write_meta(conn, revision=state.revision, store_id=db.new_store_id(),
                       **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
         db.bump_revision(conn)
+        summary.refresh_summary(conn)
     use_wal(engine)
 
 

@@ -187,7 +187,7 @@ def attach_boundaries(engine: Engine, boundaries, file_name: str | None = None) 
     counties = match_counties(read_boundaries(boundaries, file_name), expected)
     with engine.begin() as conn:
         store_boundaries(conn, counties)
-        db.bump_revision(conn)
+        db.bump_revision(conn, facts_unchanged=True)
     return counties
 
 

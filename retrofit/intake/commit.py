@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Boolean, Date, bindparam, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from .. import db, fmt, report
+from .. import db, fmt, report, summary
 from ..history import ConnectionEngine
 from .sheets import PROGRAM_LABELS, SheetSpec
 from .validate import CheckedSheet, CheckResult
@@ -24,7 +24,7 @@ IMPORTED, NO_CHANGE, UNDONE = "已导入", "无变化", "已撤销"
 KEY_CHUNK = 500
 INSERT_CHUNK = 10_000
 # Tables a checksum leaves out: the log of imports is about the data, not the data.
-NOT_DATA = ("import_log", "import_change")
+NOT_DATA = ("import_log", "import_change", *(t.name for t in db.DERIVED_TABLES))
 
 
 class ImportRefused(Exception):
@@ -280,6 +280,7 @@ def build_preview(engine: Engine, result: CheckResult) -> Preview:
             before = compute_effect(ConnectionEngine(conn), result, program, year)
             plans = _write(conn, result, plans, None)
             _advance_data_date(conn, result.data_date)
+            summary.refresh_summary(conn, (result.county_adcode,) if result.county_adcode else None)
             after = compute_effect(ConnectionEngine(conn), result, program, year)
         finally:
             transaction.rollback()
@@ -376,6 +377,7 @@ def commit_import(engine: Engine, result: CheckResult, who: str) -> int:
                 before_json=json.dumps({"value": previous_date})))
         if inserted + updated:
             db.bump_revision(conn)
+            summary.refresh_summary(conn, (result.county_adcode,) if result.county_adcode else None)
     return log_id
 
 
@@ -420,6 +422,7 @@ def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
             status=UNDONE, undone_at=_now(), undone_by=((who or "").strip() or "未署名")[:40]))
         if mine:
             db.bump_revision(conn)
+            summary.refresh_summary(conn, (entry["county_adcode"],) if entry["county_adcode"] else None)
     return dict(restored=restored, deleted=deleted)
 
 
@@ -485,7 +488,7 @@ def _typed_key(column, text: str):
 
 
 def compute_store_checksum(engine: Engine) -> str:
-    """SHA-256 over every data table's rows in key order, and the metadata but the revision:
+    """SHA-256 over every data table's rows in key order, and the metadata but the revisions:
     equal checksums mean equal data. The import log is not data and is left out."""
     digest = hashlib.sha256()
     with engine.connect() as conn:
@@ -495,7 +498,7 @@ def compute_store_checksum(engine: Engine) -> str:
             order = list(table.primary_key.columns) or list(table.columns)
             statement = select(table).order_by(*order)
             if table is db.store_meta:
-                statement = statement.where(table.c.key != "revision")
+                statement = statement.where(table.c.key.not_in(("revision", db.SUMMARY_REVISION_KEY)))
             digest.update(table.name.encode())
             for row in conn.execute(statement):
                 digest.update(repr(tuple(_canonical(v) for v in row)).encode())
