@@ -230,6 +230,7 @@ def migrate(engine: Engine) -> int:
         _add_voucher_numbers(conn)
         db.write_meta(conn, **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
         db.bump_revision(conn)
+        summary.refresh_summary(conn)
     return 1
 
 

@@ -280,7 +280,7 @@ def build_preview(engine: Engine, result: CheckResult) -> Preview:
             before = compute_effect(ConnectionEngine(conn), result, program, year)
             plans = _write(conn, result, plans, None)
             _advance_data_date(conn, result.data_date)
-            summary.refresh_summary(conn, (result.county_adcode,) if result.county_adcode else None)
+            summary.refresh_summary(conn, _counties_touched(result.county_adcode, plans))
             after = compute_effect(ConnectionEngine(conn), result, program, year)
         finally:
             transaction.rollback()
@@ -377,8 +377,17 @@ def commit_import(engine: Engine, result: CheckResult, who: str) -> int:
                 before_json=json.dumps({"value": previous_date})))
         if inserted + updated:
             db.bump_revision(conn)
-            summary.refresh_summary(conn, (result.county_adcode,) if result.county_adcode else None)
+            summary.refresh_summary(conn, _counties_touched(result.county_adcode, plans))
     return log_id
+
+
+def _counties_touched(county: str | None, plans: list[SheetPlan]) -> tuple[str, ...] | None:
+    """The counties whose summary an import changes: the file's and any county a changed row
+    belonged to before (a community moved by a county's file); None (all) for a city-wide file."""
+    if not county:
+        return None
+    before = {old.get("county_adcode") for plan in plans for _, old in plan.updates}
+    return tuple(sorted({county} | before - {None}))
 
 
 def load_imports(engine: Engine) -> pd.DataFrame:
@@ -422,7 +431,9 @@ def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
             status=UNDONE, undone_at=_now(), undone_by=((who or "").strip() or "未署名")[:40]))
         if mine:
             db.bump_revision(conn)
-            summary.refresh_summary(conn, (entry["county_adcode"],) if entry["county_adcode"] else None)
+            restored_from = {json.loads(c.before_json).get("county_adcode") for c in mine if c.before_json}
+            summary.refresh_summary(conn, None if not entry["county_adcode"] else
+                                    tuple(sorted({entry["county_adcode"]} | restored_from - {None})))
     return dict(restored=restored, deleted=deleted)
 
 

@@ -56,3 +56,17 @@ def test_as_reported_reads_the_summary_of_the_store_with_later_imports_reverted(
     assert history.compute_as_reported(city, AS_OF, connected_in_north) == 0
     assert history.compute_as_reported(city, AS_OF, connected_from_facts) == 0
     assert connected_in_north(city) == 1 and summary.is_fresh(city)
+
+
+def test_a_community_moved_by_another_countys_file_leaves_both_counties_current(city):
+    from builders import SOUTH
+    from intake_files import build_projects, project
+
+    commit.commit_import(city, check(city, build_projects([project("P1")])), "北县填报员")
+    moved = check(city, build_projects([project("P1", **{"县(市、区)": "南区", "经度": 108.0})]), county="南区")
+    assert moved.ok, moved.error_table().to_dict("records")
+    commit.commit_import(city, moved, "南区填报员")
+    assert summary.is_fresh(city)
+    counts = queries.load_renovation_progress(city, 2026, AS_OF).set_index("adcode")["communities"]
+    facts = queries.load_renovation_progress(city, 2026, AS_OF, from_facts=True).set_index("adcode")["communities"]
+    assert counts.to_dict() == facts.to_dict() and counts[NORTH] == 0 and counts[SOUTH] == 1

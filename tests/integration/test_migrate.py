@@ -6,14 +6,14 @@ from datetime import date
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
-from retrofit import db, queries, store
+from retrofit import db, queries, store, summary
 from retrofit.cli import main
 
 PG_URL = os.environ.get("RETROFIT_TEST_PG_URL")
 
 
 # Tables version 2 added.
-NEW_IN_2 = ("city",)
+NEW_IN_2 = ("city", "heating_summary", "subsidy_summary", "renovation_summary")
 
 
 def make_v1_store(url: str):
@@ -65,6 +65,7 @@ def test_migrate_adds_the_cities_and_keeps_every_row(v1_url, monkeypatch, capsys
     engine = db.make_engine(v1_url)
     state = store.inspect_store(engine)
     assert state.kind == store.READY and state.version == db.SCHEMA_VERSION and state.revision == 4
+    assert summary.is_fresh(engine)
     counties = queries.load_counties(engine)
     assert list(counties["county"]) == ["北县"] and counties["city_adcode"].isna().all()
     assert queries.load_cities(engine).empty
