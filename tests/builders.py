@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import text
 
 from retrofit import db
+from retrofit.accounts import Access
 from retrofit.intake import city
 
 NORTH, SOUTH = "610001", "610002"
@@ -210,3 +211,14 @@ def write_held_open(url: str, statement, **params):
         release.set()
         thread.join()
     assert held.get("released"), "the writer let go before the reads were done"
+
+
+# Readers for tests of the data layer (retrofit.accounts.Access): a leader reads every county
+# with names masked; the city admin reads everything in full.
+LEADER = Access(who="测试领导", role="leader")
+ADMIN = Access(who="测试管理员", role="admin")
+
+
+def admin_as(name: str) -> Access:
+    """A city admin acting under `name` (imports, undos, publications in tests of those rules)."""
+    return Access(who=name, role="admin")

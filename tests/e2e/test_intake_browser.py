@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from retrofit import db, report
 from retrofit.intake import commit, templates, validate
+from builders import admin_as
 
 RANKING = "/ranking?program=heating&measure=completion_rate"
 CONNECTED_ON = date(2026, 11, 14)  # inside the 2026 task, which closes at the 11-15 connection deadline
@@ -25,7 +26,7 @@ def own_app(demo_url, tmp_path):
 def filled_linyou(store_url: str, path, connected_on: date = CONNECTED_ON) -> None:
     """麟游县's template with every tendered household installed and connected by `connected_on`
     (a county catching up its ledger after weeks without reporting)."""
-    book = load_workbook(io.BytesIO(templates.build_template(db.make_engine(store_url), "heating", "麟游县", 2026)))
+    book = load_workbook(io.BytesIO(templates.build_template(db.make_engine(store_url), admin_as("测试"), "heating", "麟游县", 2026)))
     sheet = book["一户一档"]
     headers = [c.value for c in sheet[3]]
     tendered, installed, connected = (headers.index(h) + 1 for h in ("设备招标日期", "户内改造日期", "通气通电日期"))
