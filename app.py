@@ -15,13 +15,15 @@ with ui.store_errors():
     access = ui.require_access()
 
 PAGES = [st.Page(spec.path, title=spec.title, url_path=spec.url_path) for spec in ui.pages_for(access)]
+# A page this account may not open answers its address with a refusal (audited), never the page.
+REFUSALS = [st.Page(ui.build_refusal(spec), title=spec.title, url_path=spec.url_path, visibility="hidden")
+            for spec in ui.forbidden_pages(access)]
 first = PAGES[0]  # the overview, or the wall for its display link
-# The app root (and, for the wall's link, any page it may not open) forwards to the first page
-# with the same query, so that links to either work.
+# The app root forwards to the first page with the same query, so that links to either work.
 START = st.Page(lambda: st.switch_page(first, query_params=ui.current_query_params()),
                 title=first.title, url_path="start", default=True, visibility="hidden")
 
-page = st.navigation([START] + PAGES)
+page = st.navigation([START] + PAGES + REFUSALS)
 st.session_state["_app_ran"] = True
 with ui.store_errors():
     ui.announce_store_note()

@@ -504,6 +504,24 @@ def pages_for(access: Access) -> list[PageSpec]:
     return [spec for spec in PAGE_SPECS if access.role in spec.roles]
 
 
+def forbidden_pages(access_: Access) -> list[PageSpec]:
+    return [spec for spec in PAGE_SPECS if access_.role not in spec.roles]
+
+
+def build_refusal(spec: PageSpec):
+    """What a page the account may not open shows instead (registered hidden under its own
+    address, so a typed or shared link gets a Chinese refusal, audited, not Streamlit's English
+    'page not found')."""
+    def refuse() -> None:
+        current = st.session_state[ACCESS]
+        message = f"{current.role_label}无权打开“{spec.title}”页面。"
+        audit.record(engine(), current.who, current.source, audit.REFUSED, f"{message}(地址 /{spec.url_path})")
+        st.error(message, icon=":material/lock:")
+
+    refuse.__name__ = f"refuse_{spec.url_path}"
+    return refuse
+
+
 def access() -> Access:
     """The signed-in account's scope for this run (set by app.py's gate)."""
     require_app()
@@ -567,6 +585,13 @@ def _keep_cookie(token: str) -> None:
                     f"max-age={SESSION_HOURS * 3600}; SameSite=Strict';</script>", unsafe_allow_javascript=True)
 
 
+def _hide_sidebar() -> None:
+    """Before signing in navigation is not set up yet, and Streamlit would list the pages/ folder
+    in the sidebar (English file names, none of them open without signing in): hide it."""
+    st.html("""<style>[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"]
+               { display: none !important; }</style>""")
+
+
 def _cookie() -> str | None:
     """The sign-in cookie this browser sent when the session opened (AppTest has no browser)."""
     value = st.context.cookies.get(SESSION_COOKIE)
@@ -582,7 +607,8 @@ def render_login(store_engine: Engine) -> None:
     """The login page (Chinese); on a demo store it lists the demo accounts under a 演示账号 banner."""
     if st.session_state.pop("_signed_out", False) or _cookie():
         _forget_cookie()
-    _, middle, _ = st.columns([1, 1.3, 1])
+    _hide_sidebar()
+    _, middle, _ = st.columns([1, 1.6, 1])
     with middle:
         st.title(APP_TITLE)
         st.subheader("登录")
@@ -608,7 +634,8 @@ def render_login(store_engine: Engine) -> None:
 
 def render_password_change(store_engine: Engine, signed: accounts.SignedIn) -> None:
     """The forced password change of a first sign-in (or after a reset)."""
-    _, middle, _ = st.columns([1, 1.3, 1])
+    _hide_sidebar()
+    _, middle, _ = st.columns([1, 1.6, 1])
     with middle:
         st.title(APP_TITLE)
         st.subheader("首次登录,请修改密码")
