@@ -65,7 +65,8 @@ with villages_tab:
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     view = tables.build_village_table(villages, target, query)
-    st.caption(f"共 {len(view)} 个村;标识为完成率(扣除核减)对照全市完成率目标线。点选一行查看该村农户(户主全名只对本县区和市级管理员显示,其余脱敏)。")
+    st.caption(f"共 {len(view)} 个村;标识为完成率(扣除核减)对照全市完成率目标线。"
+               "点选一行查看该村农户(户主全名只对本县区和市级管理员显示,其余脱敏)。")
     with st.container(key="village_list"):
         picked = ui.render_table(view, "各村清洁取暖进度", ui.selection_key("village_table", f, query), flags=True,
                                  on_select="rerun", selection_mode="single-row")

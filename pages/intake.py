@@ -62,8 +62,10 @@ if not result.ok:
     marked = ui.remember(("marked", digest, data_date, ui.store_key()),
                          lambda: markup.build_marked_file(content, result))
     if marked is not None:
-        st.download_button("下载标红批注的文件", data=ui.audited(f"错误标注 {upload.name}", lambda: marked), file_name=f"错误标注_{upload.name.rsplit('.', 1)[0]}.xlsx",
-                           mime=XLSX_MIME, icon=":material/download:", key="marked_download", type="primary")
+        st.download_button("下载标红批注的文件",
+                           data=ui.audited(f"错误标注 {upload.name}", lambda: marked),
+                           file_name=f"错误标注_{upload.name.rsplit('.', 1)[0]}.xlsx", mime=XLSX_MIME,
+                           icon=":material/download:", key="marked_download", type="primary")
     st.stop()
 
 access.check_import(result.county_adcode)  # refused (and audited) before anything of it is shown
