@@ -1,4 +1,5 @@
-"""Entry point: page config, navigation and the shared filters. Pages live in pages/."""
+"""Entry point: page config, the sign-in gate, navigation by role and the shared filters.
+Pages live in pages/; which of them an account may open is ui.PAGE_SPECS."""
 import streamlit as st
 
 from retrofit import ui
@@ -7,31 +8,28 @@ from retrofit import ui
 # (unreachable here), and emoji need a colour-emoji font the wall's machine may lack.
 st.set_page_config(page_title=ui.APP_TITLE, layout="wide")
 
-overview = st.Page("pages/overview.py", title="总览", url_path="overview")
-PAGES = [
-    overview,
-    st.Page("pages/renovation.py", title="老旧小区改造", url_path="renovation"),
-    st.Page("pages/heating.py", title="清洁取暖", url_path="heating"),
-    st.Page("pages/ranking.py", title="县区排名", url_path="ranking"),
-    st.Page("pages/map.py", title="地图", url_path="map"),
-    st.Page("pages/briefing.py", title="会议材料", url_path="briefing"),
-    st.Page("pages/published.py", title="发布记录", url_path="published"),
-    st.Page("pages/screen.py", title="大屏", url_path="screen"),
-    st.Page("pages/intake.py", title="数据填报", url_path="intake"),
-    st.Page("pages/imports.py", title="导入记录", url_path="imports"),
-]
-# The app root forwards to /overview with the same query, so that links to either work.
-START = st.Page(lambda: st.switch_page(overview, query_params=ui.current_query_params()),
-                title="总览", url_path="start", default=True, visibility="hidden")
-
-page = st.navigation([START] + PAGES)
-st.session_state["_app_ran"] = True
 # A store that is missing, locked, corrupt, foreign or unreachable stops the page with a Chinese
-# message saying what to do (no English traceback: see client.showErrorDetails).
+# message saying what to do (no English traceback: see client.showErrorDetails). Nobody gets
+# past the gate without a sign-in or the wall's display link; the login page stops the run.
+with ui.store_errors():
+    access = ui.require_access()
+
+PAGES = [st.Page(spec.path, title=spec.title, url_path=spec.url_path) for spec in ui.pages_for(access)]
+# A page this account may not open answers its address with a refusal (audited), never the page.
+REFUSALS = [st.Page(ui.build_refusal(spec), title=spec.title, url_path=spec.url_path, visibility="hidden")
+            for spec in ui.forbidden_pages(access)]
+first = PAGES[0]  # the overview, or the wall for its display link
+# The app root forwards to the first page with the same query, so that links to either work.
+START = st.Page(lambda: st.switch_page(first, query_params=ui.current_query_params()),
+                title=first.title, url_path="start", default=True, visibility="hidden")
+
+page = st.navigation([START] + PAGES + REFUSALS)
+st.session_state["_app_ran"] = True
 with ui.store_errors():
     ui.announce_store_note()
     if page.url_path == "screen":
         ui.hide_chrome()
     else:
+        ui.render_account_bar(access)
         st.session_state["_filters"] = ui.render_filters()
     page.run()

@@ -61,17 +61,18 @@ with procurement_tab:
                     late_values=("实施方案未下发",))
 
 with villages_tab:
-    villages = ui.cached(queries.load_village_progress, year, as_of, counties, f.routes)
+    villages = ui.cached(queries.load_village_progress, ui.access(), year, as_of, counties, f.routes)
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     view = tables.build_village_table(villages, target, query)
-    st.caption(f"共 {len(view)} 个村;标识为完成率(扣除核减)对照全市完成率目标线。点选一行查看该村农户(个人信息已脱敏)。")
+    st.caption(f"共 {len(view)} 个村;标识为完成率(扣除核减)对照全市完成率目标线。"
+               "点选一行查看该村农户(户主全名只对本县区和市级管理员显示,其余脱敏)。")
     with st.container(key="village_list"):
         picked = ui.render_table(view, "各村清洁取暖进度", ui.selection_key("village_table", f, query), flags=True,
                                  on_select="rerun", selection_mode="single-row")
     rows = picked.selection.rows if picked else []
     if rows:
         village = view.iloc[rows[0]]
-        households = ui.cached(queries.load_village_households, village["村编码"], year, as_of, f.routes)
+        households = ui.cached(queries.load_village_households, ui.access(), village["村编码"], year, as_of, f.routes)
         st.subheader(fmt.escape_markdown(f"{village['县区']} · {village['乡镇']} · {village['村']}({len(households)}户)"))
         ui.render_table(tables.build_household_table(households), f"{village['村']}农户明细", "household_table")

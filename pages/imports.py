@@ -24,10 +24,8 @@ if undoable.empty:
     st.stop()
 labels = {int(r["编号"]): f"第 {r['编号']} 次 · {r['导入时间(UTC)']} · {r['县区']} · {r['文件']}(新增 {r['新增']},修改 {r['修改']})"
           for _, r in undoable.iterrows()}
-left, right = st.columns([3, 1], vertical_alignment="bottom")
-chosen = left.selectbox("选择导入", list(labels), format_func=labels.get, key="undo_choice")
-who = right.text_input("撤销人", key="undo_who", placeholder="姓名")
-if st.button("撤销所选导入", key="undo_ask", disabled=not who.strip()):
+chosen = st.selectbox("选择导入", list(labels), format_func=labels.get, key="undo_choice")
+if st.button("撤销所选导入", key="undo_ask"):
     st.session_state["undo_pending"] = chosen
 if st.session_state.get("undo_pending") == chosen:
     st.warning(f"确定撤销{labels[chosen]}?该次导入替换的值将恢复,新增的行将删除。")
@@ -35,7 +33,7 @@ if st.session_state.get("undo_pending") == chosen:
     if yes.button("确认撤销", type="primary", key="undo_confirm"):
         st.session_state.pop("undo_pending")
         try:
-            counts = commit.undo_import(engine, chosen, who)
+            counts = commit.undo_import(engine, chosen, ui.access())
         except commit.ImportRefused as refused:
             st.error(str(refused))
             st.stop()

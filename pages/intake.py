@@ -14,7 +14,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 f = ui.filters()
 ui.render_header("数据填报")
-engine = ui.engine()
+engine, access = ui.engine(), ui.access()
 commit.ensure_intake_tables(engine)
 county_table = ui.cached(queries.load_counties)
 counties = list(county_table["county"])
@@ -24,12 +24,15 @@ st.caption("模板预填库中现有数据:在原行上修改、在末尾追加�
 left, middle, right, button = st.columns([2, 2, 1, 2], vertical_alignment="bottom")
 program = left.selectbox("类别", list(PROGRAM_SHEETS), format_func=PROGRAM_LABELS.get, key="template_program")
 county_options = counties if program in ("heating", "renovation") else [CITY_WIDE] + counties
+if access.county_name:  # a clerk fills in their own county only (the data layer refuses any other)
+    county_options = [access.county_name]
 default_county = f.county_names[0] if len(f.county_names) == 1 and f.county_names[0] in county_options else None
 county = middle.selectbox("县区", county_options, key="template_county",
                           index=county_options.index(default_county) if default_county else 0)
 year = right.number_input("年度", min_value=2000, max_value=2100, value=f.scope.plan_year, step=1, key="template_year")
 place = None if county == CITY_WIDE else county
-button.download_button("下载模板", data=lambda: templates.build_template(engine, program, place, int(year)),
+button.download_button("下载模板", data=ui.audited(f"填报模板 {county}{int(year)}年度{PROGRAM_LABELS[program]}",
+                                                 lambda: templates.build_template(engine, access, program, place, int(year))),
                        file_name=f"{county}{int(year)}年度{PROGRAM_LABELS[program]}填报模板.xlsx", mime=XLSX_MIME,
                        on_click="ignore", icon=":material/download:", key="template_download")
 
@@ -39,7 +42,6 @@ upload = left.file_uploader("选择文件(.xlsx、.xls 或 .csv,CSV 可为 UTF-8
                             key="intake_file")
 data_date = right.date_input("数据截至日期", value=ui.cached(db.load_data_date), key="intake_date",
                              help="表中日期不得晚于此日期;导入后库的数据日期随之更新")
-who = right.text_input("导入人", key="intake_who", placeholder="姓名(记入导入记录)")
 if "intake_done" in st.session_state:
     st.success(st.session_state.pop("intake_done"))
 if upload is None:
@@ -60,10 +62,13 @@ if not result.ok:
     marked = ui.remember(("marked", digest, data_date, ui.store_key()),
                          lambda: markup.build_marked_file(content, result))
     if marked is not None:
-        st.download_button("下载标红批注的文件", data=marked, file_name=f"错误标注_{upload.name.rsplit('.', 1)[0]}.xlsx",
-                           mime=XLSX_MIME, icon=":material/download:", key="marked_download", type="primary")
+        st.download_button("下载标红批注的文件",
+                           data=ui.audited(f"错误标注 {upload.name}", lambda: marked),
+                           file_name=f"错误标注_{upload.name.rsplit('.', 1)[0]}.xlsx", mime=XLSX_MIME,
+                           icon=":material/download:", key="marked_download", type="primary")
     st.stop()
 
+access.check_import(result.county_adcode)  # refused (and audited) before anything of it is shown
 st.subheader("3. 预览")
 preview = ui.remember(("preview", digest, data_date, ui.store_key()), lambda: commit.build_preview(engine, result))
 counts = preview.counts
@@ -87,11 +92,10 @@ if preview.changes_nothing:
     st.info("文件与库中数据完全一致,导入不会改变任何数据。")
 
 st.subheader("4. 确认导入")
-st.caption("在一个事务中导入:全部成功或全部不写入。导入后可在“导入记录”页撤销。")
-if st.button("确认导入", type="primary", key="intake_commit", disabled=not who.strip(),
-             help=None if who.strip() else "请先填写导入人"):
+st.caption(f"在一个事务中导入:全部成功或全部不写入,导入人记为 {access.who}。导入后可在“导入记录”页撤销。")
+if st.button("确认导入", type="primary", key="intake_commit"):
     try:
-        log_id = commit.commit_import(engine, result, who)
+        log_id = commit.commit_import(engine, result, access)
     except commit.ImportRefused as refused:
         st.error(str(refused))
         st.stop()
@@ -100,5 +104,3 @@ if st.button("确认导入", type="primary", key="intake_commit", disabled=not w
                                        f"(导入记录编号 {log_id},可在“导入记录”页撤销)。")
     st.session_state.pop("_remembered", None)
     st.rerun()
-if not who.strip():
-    st.caption("填写导入人后才能确认导入。")

@@ -29,11 +29,11 @@ measure = find_measure(program, key)
 table = ui.cached(report.rank_measure, program, key, f.county_scope, f.previous)  # counties on the map
 villages = communities = None
 if POINTS[HEATING] in points:
-    rows = ui.cached(queries.load_village_progress, f.scope.plan_year, f.scope.as_of, f.scope.counties, f.routes)
+    rows = ui.cached(queries.load_village_progress, ui.access(), f.scope.plan_year, f.scope.as_of, f.scope.counties, f.routes)
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     villages = maps.build_village_points(rows, target)
 if POINTS[RENOVATION] in points:
-    communities = maps.build_community_points(ui.cached(report.compute_communities, f.scope, f.stages))
+    communities = maps.build_community_points(ui.cached(report.compute_communities, ui.access(), f.scope, f.stages))
 
 boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
 ui.render_deck(maps.build_county_deck(table, measure, boundaries, view, villages, communities), key="county_map",

@@ -22,8 +22,9 @@ if files.empty:
     st.caption("该期发布时只冻结了数字与通报文字,没有生成会议材料文件。")
 with st.container(horizontal=True, key="published_downloads"):
     for name, mime, digest in zip(files["name"], files["mime"], files["sha256"]):
-        st.download_button(name, data=lambda n=name: publish.load_report_file(engine, chosen, n), file_name=name,
-                           mime=mime, on_click="ignore", icon=":material/download:", help=f"SHA-256 {digest}",
+        st.download_button(name, data=ui.audited(f"已发布通报文件 {name}",
+                                                 lambda n=name: publish.load_report_file(engine, chosen, n)),
+                           file_name=name, mime=mime, on_click="ignore", icon=":material/download:", help=f"SHA-256 {digest}",
                            key=f"file_{chosen}_{name}")
 
 st.subheader("更正记录")

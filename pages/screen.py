@@ -82,6 +82,7 @@ def render_screen() -> None:
     """Everything on the wall; reruns on its own every tick, redrawing each slot in place. A tick
     runs without app.py around it, so it states its own store faults in Chinese."""
     with ui.store_errors():
+        ui.check_display_link()
         render_slots()
 
 

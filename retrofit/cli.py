@@ -12,14 +12,15 @@ import sys
 import time
 import unicodedata
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
-from . import db, demo, files, fmt, history, notice, province, report, store, tables
+from . import accounts, audit, db, demo, files, fmt, history, notice, province, report, store, tables
 from .intake import cli as intake_cli
 from .measures import find_measure, measure_keys
 from .settings import DEMO_SEED, database_url
-from .vocab import HEATING, PROGRAMS, RENOVATION
+from .vocab import HEATING, PROGRAMS, RENOVATION, ROLES
 
 
 class UsageError(Exception):
@@ -160,7 +161,42 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw_cmd.add_argument("--reason", required=True, help="撤回理由")
     commands.add_parser("published", help="列出发布记录(含已撤回的通报)")
     intake_cli.add_commands(commands, parse_date)
+    add_user_commands(commands)
     return parser
+
+
+def add_user_commands(commands) -> None:
+    """`user add|disable|enable|reset|list`: shell access to the server is server administration,
+    so these need no sign-in; each change is audited as 命令行:<os user>."""
+    user = commands.add_parser("user", help="账号管理(新建、停用、重置密码、列出)")
+    users = user.add_subparsers(dest="user_command", required=True)
+    add = users.add_parser("add", help="新建账号(打印一次性密码,首次登录须修改)")
+    add.add_argument("login", help="账号名,如 linyou")
+    add.add_argument("--name", help="姓名或单位(默认同账号名)")
+    add.add_argument("--role", required=True, choices=tuple(ROLES),
+                     help="；".join(f"{k}={v}" for k, v in ROLES.items()))
+    add.add_argument("--county", help="县区填报员所属县区,如 麟游县")
+    for name, text in (("disable", "停用账号(立即退出登录)"), ("enable", "重新启用账号"),
+                       ("reset", "重置密码(打印新的一次性密码,并解除锁定)")):
+        users.add_parser(name, help=text).add_argument("login", help="账号名")
+    users.add_parser("list", help="列出账号")
+
+
+def run_user(engine, args) -> str:
+    by = accounts.cli_access()
+    try:
+        if args.user_command == "add":
+            password = accounts.add_account(engine, by, args.login, args.name, args.role, args.county)
+            return f"已新建账号 {args.login}({ROLES[args.role]}),一次性密码:{password}\n首次登录须修改密码。"
+        if args.user_command in ("disable", "enable"):
+            accounts.set_disabled(engine, by, args.login, args.user_command == "disable")
+            return f"已{'停用' if args.user_command == 'disable' else '启用'}账号 {args.login}"
+        if args.user_command == "reset":
+            password = accounts.reset_password(engine, by, args.login)
+            return f"已重置账号 {args.login} 的密码并解除锁定,一次性密码:{password}\n下次登录须修改密码。"
+    except accounts.AccessRefused as refused:
+        raise UsageError(str(refused)) from None
+    return render_text_table(accounts.load_accounts(engine))
 
 
 def open_store():
@@ -300,6 +336,8 @@ def run_export_pack(engine, args) -> str:
     except OSError as error:
         raise UsageError(f"写入“{args.out}”失败({error.strerror or error}),原有文件未改动;"
                          f"请检查磁盘空间与写权限后重试") from None
+    audit.record(engine, accounts.cli_access().who, accounts.CLI_SOURCE, audit.EXPORT,
+                 f"会议材料 {Path(args.out).name}(数据截至 {scope.as_of.isoformat()})")
     return (f"会议材料已生成:{args.out}({kind.upper()},{len(content) / 1024:,.0f} KB,"
             f"用时 {time.perf_counter() - start:.1f} 秒;数据截至 {fmt.format_date(scope.as_of)})")
 
@@ -311,7 +349,8 @@ def run_publish(engine, args) -> str:
     previous = args.previous or report.previous_report_date(engine, as_of)
     start = time.perf_counter()
     try:
-        report_id = publish.publish_report(engine, as_of, previous, args.by, with_files=not args.no_files)
+        report_id = publish.publish_report(engine, as_of, previous, accounts.cli_access(args.by),
+                                           with_files=not args.no_files)
     except publish.PublishError as error:
         raise UsageError(str(error)) from None
     files = report.queries.load_published_files(engine, report_id)
@@ -324,7 +363,7 @@ def run_withdraw(engine, args) -> str:
     from . import publish
 
     try:
-        report_id = publish.withdraw_report(engine, args.as_of, args.by, args.reason)
+        report_id = publish.withdraw_report(engine, args.as_of, accounts.cli_access(args.by), args.reason)
     except publish.PublishError as error:
         raise UsageError(str(error)) from None
     return f"已撤回 {fmt.format_date(args.as_of)} 的通报(编号 {report_id}),理由:{args.reason}"
@@ -362,12 +401,13 @@ def main(argv: list[str] | None = None) -> int:
             engine = db.make_engine(database_url())
             if args.scale == "province":
                 size = province.ProvinceSize(households=args.households, communities=args.communities)
-                counts = province.build_province_demo(engine, args.seed, force=args.force, size=size)
+                counts = province.build_province_demo(engine, args.seed, force=args.force, size=size,
+                                                      by=accounts.cli_access())
                 seconds = counts.pop("seconds")
                 print(f"全省演示数据已生成({store.describe_store(database_url())},种子 {args.seed},"
                       f"用时 {seconds:.1f} 秒):" + ",".join(f"{k} {v:,}" for k, v in counts.items()))
                 return 0
-            counts = demo.build_demo(engine, args.seed, force=args.force)
+            counts = demo.build_demo(engine, args.seed, force=args.force, by=accounts.cli_access())
             print(f"演示数据已生成({store.describe_store(database_url())},种子 {args.seed}):" +
                   ",".join(f"{k} {v:,}" for k, v in counts.items()))
             return 0
@@ -384,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
             check_pack_path(args.out)  # before the store is opened (or the demo built)
         engine = open_store()
         run = {"rank": run_rank, "measures": run_measures, "notice": run_notice, "export": run_export_pack,
-               "publish": run_publish, "withdraw": run_withdraw, "published": run_published}
+               "publish": run_publish, "withdraw": run_withdraw, "published": run_published,
+               "user": run_user}
         output = run[args.command](engine, args)
     except UsageError as error:
         print(f"错误:{error}", file=sys.stderr)

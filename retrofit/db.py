@@ -17,13 +17,14 @@ from sqlalchemy.engine import Connection, Engine
 from .settings import (PG_CONNECT_TIMEOUT_S, PG_LOCK_TIMEOUT_S, PG_STATEMENT_TIMEOUT_S,
                        SQLITE_BUSY_TIMEOUT_S)
 from .vocab import (COUNTY_KINDS, FUND_SOURCES, HOUSEHOLD_STATUSES, MILESTONES, NODE_STEPS,
-                    PROCUREMENT_STEPS, PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROUTES, STAGES,
+                    PROCUREMENT_STEPS, PROGRAMS, PROPERTY_TYPES, RENOVATION_TYPES, REPORT_KINDS, ROLES, ROUTES, STAGES,
                     URBAN_WORK_KINDS)
 
 # The version of the schema below, recorded in store_meta when a store is built. Raise it with every
 # change to the tables; code refuses a store of a version it does not know instead of "fixing" it
 # (retrofit/store.py). Stores built before versioning carry none and count as version 0.
-# 2: cities (province stores), payment voucher numbers (fund_disbursement.code)
+# 2: cities (province stores), payment voucher numbers (fund_disbursement.code), summary tables,
+# accounts and the audit trail
 SCHEMA_VERSION = 2
 # The store_meta key that marks a store as built by this application (its schema version).
 SCHEMA_VERSION_KEY = "schema_version"
@@ -558,3 +559,53 @@ renovation_summary = Table(
 # Derived tables: never data of record (left out of the store checksum), and a store without them
 # is complete (they are created and filled at the next data change).
 DERIVED_TABLES = (heating_summary, subsidy_summary, renovation_summary)
+
+# ---- accounts and audit trail (issue 12) -----------------------------------------------------
+
+account = Table(
+    "account", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("login", String(40), nullable=False, unique=True),
+    Column("display_name", String(40), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("county_adcode", String(6), ForeignKey("county.adcode")),  # a clerk's county, else NULL
+    Column("password_hash", String(200), nullable=False),              # argon2id, never the password
+    Column("must_change", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    _one_of("role", ROLES),
+    CheckConstraint("(role = 'clerk') = (county_adcode IS NOT NULL)", name="clerk_has_county"),
+)
+
+account_session = Table(
+    "account_session", metadata,
+    Column("token_sha256", String(64), primary_key=True),  # the cookie's token itself is never stored
+    Column("account_id", Integer, ForeignKey("account.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+# The wall's read-only link (/screen?display=…): sees only the big screen; revoked, it stops at once.
+display_token = Table(
+    "display_token", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("label", String(40), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(40), nullable=False),
+    Column("revoked_at", DateTime),
+)
+
+# Append-only: retrofit.audit only ever inserts (a test greps the package for UPDATE/DELETE on it).
+audit_event = Table(
+    "audit_event", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),            # UTC
+    Column("who", String(60), nullable=False),         # login, 命令行:<os user>, or 大屏链接:<label>
+    Column("source", String(60), nullable=False),      # client address, or 命令行
+    Column("action", String(20), nullable=False),
+    Column("what", Text, nullable=False),
+    Index("ix_audit_at", "at"),
+)

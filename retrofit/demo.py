@@ -11,12 +11,13 @@ The data date is fixed (DEMO_DATA_DATE), never the clock: the same seed gives th
 on any day. No actual date lies after it.
 """
 import random
+import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
-from . import db, store
+from . import accounts, audit, db, store
 from .geo import load_shipped_boundaries, load_county_shapes, sample_point
 from .intake.city import store_shipped_boundaries
 from .settings import DEMO_SEED
@@ -537,13 +538,16 @@ def build_demo_rows(seed: int) -> tuple[dict, dict]:
     return city.rows, city.meta
 
 
-def build_demo(engine: Engine, seed: int, force: bool = False) -> dict:
+def build_demo(engine: Engine, seed: int, force: bool = False, by: "accounts.Access | None" = None) -> dict:
     """Fill the store at `engine` with the demo city, in one transaction (a failure leaves the
     store as it was). Only into a store that is empty or a demo store of ours, or with `force`
     over another store of ours (store.check_buildable); only our own tables are dropped. The
     revision counter goes on from the old store's, and a new store id marks the rebuild, so
     every process's cache follows. Returns row counts per table; StoreFault when refused."""
+    by = by or accounts.Access(who="系统", role=accounts.ADMIN, source="首次启动")
+    by.check_admin("重建演示库")
     rows, meta = build_demo_rows(seed)
+    rows[db.account] = accounts.build_demo_account_rows()
     with store.replacing_store(engine, force) as conn:
         for table in db.metadata.sorted_tables:
             if rows[table]:
@@ -551,6 +555,8 @@ def build_demo(engine: Engine, seed: int, force: bool = False) -> dict:
                 db.sync_id_sequence(conn, table)
         db.write_meta(conn, **meta)
         store_shipped_boundaries(conn)  # boundaries live in the store, as for any city (intake.city)
+        # The rebuild drops the old trail with the old data (generated only): the new one starts here.
+        audit.record_in(conn, by.who, by.source, audit.DEMO_REBUILD, f"重建演示库(种子 {seed})")
     return {table.name: len(rows[table]) for table in db.metadata.sorted_tables}
 
 
@@ -569,4 +575,7 @@ def ensure_store(engine: Engine, seed: int = DEMO_SEED) -> str | None:
                 return store.BUILT_NOTE if state.kind == store.EMPTY else store.REBUILT_NOTE
     store.check_readable(state, url)
     store.use_wal(engine)
+    if not state.is_demo and (message := accounts.ensure_first_admin(engine)):
+        # The console of whoever started it (server or CLI), as Jupyter prints its token; never a page.
+        print(message, file=sys.stderr, flush=True)
     return None

@@ -19,7 +19,7 @@ from shapely.geometry import shape
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
-from . import db, store
+from . import accounts, audit, db, store
 from .demo import (DEMO_DATA_DATE, DEMO_SOURCE, HEATING_SOURCES, IDLE_SHARE, ROUTE_ECONOMICS, ROUTE_MIX,
                    SOURCE_ALLOCATED, SOURCE_SHARES, build_calendar_rows)
 from .intake.city import store_shipped_boundaries
@@ -475,10 +475,14 @@ class _Province:
             deadline=[r[4].isoformat() for r in rows], closed_on=[None] * len(rows)))
 
 
-def build_province_demo(engine: Engine, seed: int, force: bool = False, size: ProvinceSize = FULL) -> dict:
+def build_province_demo(engine: Engine, seed: int, force: bool = False, size: ProvinceSize = FULL,
+                        by: accounts.Access | None = None) -> dict:
     """Fill the store at `engine` with the province demo in one transaction, under the same rules
     as the city demo (store.replacing_store: into an empty or demo store; over another store of ours
-    only with `force`). Returns row counts per table and `seconds`, the build time."""
+    only with `force`; by an admin; the same demo accounts, the rebuild the trail's first row).
+    Returns row counts per table and `seconds`, the build time."""
+    by = by or accounts.Access(who="系统", role=accounts.ADMIN, source="首次启动")
+    by.check_admin("重建演示库")
     started = time.perf_counter()
     city_rows, counties = load_province_counties()
     with store.replacing_store(engine, force) as conn:
@@ -506,6 +510,8 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
         db.write_meta(conn, is_demo=1, data_date=DEMO_DATA_DATE.isoformat(), seed=seed, source=DEMO_SOURCE,
                       scale="province", province=PROVINCE, province_adcode=PROVINCE_ADCODE, city=PROVINCE)
         store_shipped_boundaries(conn, PROVINCE_BOUNDARIES_FILE)
+        conn.execute(db.account.insert(), accounts.build_demo_account_rows())
+        audit.record_in(conn, by.who, by.source, audit.DEMO_REBUILD, f"重建全省演示库(种子 {seed})")
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")

@@ -15,7 +15,8 @@ import pandas as pd
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from . import db, fmt, notice, queries, report
+from . import audit, db, fmt, notice, queries, report
+from .accounts import Access
 from .measures import MEASURES, find_measure
 from .vocab import PROGRAMS
 
@@ -72,13 +73,11 @@ def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def publish_report(engine: Engine, as_of: date, previous: date | None, by: str, with_files: bool = True) -> int:
+def publish_report(engine: Engine, as_of: date, previous: date | None, by: Access, with_files: bool = True) -> int:
     """Freeze the city-wide report for `as_of` (ranks compared with `previous`) and return its id.
     Refused (PublishError) when a report for that date is already in force, when the date is past
-    the data date or `previous` is not before it, or without the publisher's name."""
-    by = (by or "").strip()
-    if not by:
-        raise PublishError("请填写发布人")
+    the data date or `previous` is not before it; AccessRefused unless `by` is a city admin."""
+    by.check_admin("发布通报")
     data_date = db.load_data_date(engine)
     if as_of > data_date:
         raise PublishError(f"截至日期 {fmt.format_date(as_of)} 晚于库中最新数据日期 {fmt.format_date(data_date)},不能发布")
@@ -95,12 +94,13 @@ def publish_report(engine: Engine, as_of: date, previous: date | None, by: str, 
     with engine.begin() as conn:
         report_id = conn.execute(db.published_report.insert().values(
             report_on=as_of, plan_year=scope.plan_year, previous_on=previous, published_at=datetime.now(),
-            published_by=by, revision=db.load_revision(engine), import_ids=json.dumps(_import_ids(engine)),
+            published_by=by.who[:40], revision=db.load_revision(engine), import_ids=json.dumps(_import_ids(engine)),
             notice_text=text.text, status=db.PUBLISHED)).inserted_primary_key[0]
         conn.execute(db.published_figure.insert(), [dict(r, report_id=report_id) for r in figures])
         if files:
             conn.execute(db.published_file.insert(), [dict(f, report_id=report_id) for f in files])
         db.bump_revision(conn, facts_unchanged=True)  # pages now show the published figures: every cache must follow
+        audit.record_in(conn, by.who, by.source, audit.PUBLISH, f"发布{fmt.format_date(as_of)}通报(编号 {report_id})")
     return report_id
 
 
@@ -113,19 +113,23 @@ def _import_ids(engine: Engine) -> list[int]:
         return [int(i) for i in conn.execute(log.select().with_only_columns(log.c.id).order_by(log.c.id)).scalars()]
 
 
-def withdraw_report(engine: Engine, as_of: date, by: str, reason: str) -> int:
-    """Withdraw (撤回) the report in force for `as_of`, with who and why; it stays listed. Returns its id."""
-    by, reason = (by or "").strip(), (reason or "").strip()
-    if not by or not reason:
-        raise PublishError("撤回须注明撤回人和理由")
+def withdraw_report(engine: Engine, as_of: date, by: Access, reason: str) -> int:
+    """Withdraw (撤回) the report in force for `as_of`, with who and why; it stays listed. Returns
+    its id. City admins only (AccessRefused)."""
+    by.check_admin("撤回通报")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PublishError("撤回须注明撤回理由")
     in_force = queries.load_published_report(engine, as_of)
     if in_force is None:
         raise PublishError(f"{fmt.format_date(as_of)}没有在用的已发布通报,无需撤回")
     r = db.published_report
     with engine.begin() as conn:
         conn.execute(update(r).where(r.c.id == in_force["id"], r.c.status == db.PUBLISHED).values(
-            status=db.WITHDRAWN, withdrawn_at=datetime.now(), withdrawn_by=by, withdraw_reason=reason))
+            status=db.WITHDRAWN, withdrawn_at=datetime.now(), withdrawn_by=by.who[:40], withdraw_reason=reason))
         db.bump_revision(conn, facts_unchanged=True)
+        audit.record_in(conn, by.who, by.source, audit.WITHDRAW,
+                        f"撤回{fmt.format_date(as_of)}通报(编号 {in_force['id']}):{reason}")
     return in_force["id"]
 
 

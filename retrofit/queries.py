@@ -10,7 +10,8 @@ import pandas as pd
 from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
 from sqlalchemy.engine import Engine
 
-from . import db, summary
+from . import db, fmt, summary
+from .accounts import Access
 from .vocab import MILESTONES, PROCUREMENT_STEPS, STAGES
 
 Counties = tuple[str, ...]
@@ -283,8 +284,10 @@ def load_supervision(engine: Engine, as_of: date, counties: Counties = ()) -> pd
 
 # ---- rows to show (few hundred at most) -----------------------------------------------------
 
-def load_communities(engine: Engine, year: int, counties: Counties = ()) -> pd.DataFrame:
-    """The batch's communities with their facts and every planned and actual stage date."""
+def load_communities(engine: Engine, access: Access, year: int, counties: Counties = ()) -> pd.DataFrame:
+    """The batch's communities with their facts and every planned and actual stage date, within
+    what `access` may list (a clerk: their own county; another county is refused)."""
+    counties = access.detail_counties(counties)
     p, c = db.renovation_project, db.county
     statement = (select(p, c.c.name.label("county"))
                  .select_from(p.join(c, c.c.adcode == p.c.county_adcode))
@@ -313,10 +316,12 @@ def load_investment_history(engine: Engine, year: int, counties: Counties = ()) 
     return _frame(engine, statement)
 
 
-def load_village_progress(engine: Engine, year: int, as_of: date, counties: Counties = (),
+def load_village_progress(engine: Engine, access: Access, year: int, as_of: date, counties: Counties = (),
                           routes: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per village with households in the year's task: where it is, how many households, how
-    many reached each milestone (counted as in load_heating_progress), idle and cancelled ones."""
+    many reached each milestone (counted as in load_heating_progress), idle and cancelled ones;
+    within what `access` may list (a clerk: their own county; another county is refused)."""
+    counties = access.detail_counties(counties)
     h, v, t, c = db.heating_household, db.village, db.township, db.county
     statement = (select(v.c.code.label("village_code"), v.c.name.label("village"), t.c.name.label("township"),
                         c.c.name.label("county"), c.c.adcode, v.c.lon, v.c.lat,
@@ -338,23 +343,29 @@ def _known_on(column, as_of: date):
     return case((column <= as_of, column), else_=None)
 
 
-def load_village_households(engine: Engine, village_code: str, year: int, as_of: date,
+def load_village_households(engine: Engine, access: Access, village_code: str, year: int, as_of: date,
                             routes: tuple[str, ...] = ()) -> pd.DataFrame:
     """One village's households in the year's task as known on `as_of` (later dates blank, a
-    later idling or cancellation not yet shown), with milestone dates and economics. The
-    head's name is returned as stored; pages mask it (fmt.mask_name) before showing it."""
+    later idling or cancellation not yet shown), with milestone dates and economics; none of a
+    county `access` may not list. The head's name is in full only where `access` may see it
+    (the household's own county, city admins), else masked (fmt.mask_name); phones are stored
+    masked."""
     h = db.heating_household
     status_known = h.c.status_on <= as_of
-    columns = [h.c.code, h.c.plan_year, h.c.head_name, h.c.phone_masked, h.c.route, h.c.equipment_cost_yuan,
+    counties = access.detail_counties()
+    columns = [h.c.code, h.c.county_adcode, h.c.plan_year, h.c.head_name, h.c.phone_masked, h.c.route, h.c.equipment_cost_yuan,
                h.c.subsidy_yuan, h.c.running_cost_yuan, h.c.coal_cost_yuan,
                case((status_known, h.c.status), else_="正常使用").label("status"),
                _known_on(h.c.status_on, as_of).label("status_on"),
                *[_known_on(h.c[f"{m.key}_on"], as_of).label(f"{m.key}_on") for m in MILESTONES]]
     statement = (select(*columns)
                  .where(h.c.village_code == village_code, _task_of(engine, year),
-                        h.c.route.in_(routes) if routes else true())
+                        _in_counties(h.c.county_adcode, counties), h.c.route.in_(routes) if routes else true())
                  .order_by(h.c.code))
-    return _frame(engine, statement)
+    frame = _frame(engine, statement)
+    frame["head_name"] = [name if access.may_see_names(adcode) else fmt.mask_name(name)
+                          for name, adcode in zip(frame["head_name"], frame["county_adcode"])]
+    return frame
 
 
 def load_route_mix(engine: Engine, year: int, as_of: date, counties: Counties = (),

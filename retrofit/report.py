@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from . import db, fmt, measures, queries
+from .accounts import Access
 from .measures import (MEASURES, Measure, TargetLine, compute_due_share, compute_flag, compute_gap_pp,
                        compute_rate, compute_target_line, find_measure, read_city_line)
 from .settings import SUBSIDY_DUE_DAYS
@@ -454,10 +455,10 @@ def compute_laggards(engine: Engine, scope: Scope) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).sort_values("gap_pp", kind="stable").reset_index(drop=True)
 
 
-def compute_communities(engine: Engine, scope: Scope, stages: tuple[str, ...] = ()) -> pd.DataFrame:
+def compute_communities(engine: Engine, access: Access, scope: Scope, stages: tuple[str, ...] = ()) -> pd.DataFrame:
     """The batch's communities as on the as-of date (stage reached, late stage, days late),
-    optionally only those currently at one of `stages` (labels)."""
-    frame = measures.compute_community_status(queries.load_communities(engine, scope.plan_year, scope.counties),
+    optionally only those currently at one of `stages` (labels), within what `access` may list."""
+    frame = measures.compute_community_status(queries.load_communities(engine, access, scope.plan_year, scope.counties),
                                               scope.as_of)
     return frame[frame["stage"].isin(stages)].reset_index(drop=True) if stages else frame
 

@@ -136,7 +136,9 @@ def _parse_as_of(raw: str | None, data_date: date, earliest: date, notes: list[s
     return day
 
 
-SCREEN_KEYS = ("city", "as_of", "year", "county", "program", "measure", "refresh", "rotate")
+# `display` is the wall's read-only token (retrofit.accounts): kept in the URL the wall rewrites,
+# so a reload of an unattended wall keeps its access.
+SCREEN_KEYS = ("city", "as_of", "year", "county", "program", "measure", "refresh", "rotate", "display")
 
 
 def canonical_query(query: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:

@@ -80,3 +80,12 @@ FLAG_COLOURS = {"red": "#d0312d", "yellow": "#e8a317", "green": "#2e8b57", "none
 PRIMARY = "#1f4e79"
 # Series colours (routes, sources, counties): no red, yellow or green, which only flags may use.
 PALETTE = ["#1f4e79", "#4a90c2", "#8fbce6", "#7b5ea7", "#3aa39a", "#8c564b", "#7f7f7f", "#c77cb4"]
+
+# Accounts (retrofit/accounts.py). A login is locked for LOCKOUT_MINUTES after this many failed
+# passwords in a row; a sign-in lasts SESSION_HOURS (a working day), then the login page again.
+MAX_FAILED_LOGINS = 5
+LOCKOUT_MINUTES = 15
+SESSION_HOURS = 8
+MIN_PASSWORD_LENGTH = 10
+# The browser cookie holding the sign-in token (the store keeps only its hash).
+SESSION_COOKIE = "retrofit_session"

@@ -164,10 +164,10 @@ def build_village_table(villages: pd.DataFrame, target: float | None = None, que
 
 
 def build_household_table(households: pd.DataFrame) -> pd.DataFrame:
-    """A village's households with personal data masked: the head's name shows surname and last
-    character only, the phone was stored masked, ID numbers are never stored."""
+    """A village's households as queries.load_village_households gave them: the head's name
+    masked there unless the reader may see it, the phone stored masked, no ID numbers anywhere."""
     table = pd.DataFrame({
-        "农户编码": households["code"], "户主": households["head_name"].map(fmt.mask_name),
+        "农户编码": households["code"], "户主": households["head_name"],
         "联系电话": households["phone_masked"], "计划年度": households["plan_year"], "技术路线": households["route"],
         "设备费用(元)": households["equipment_cost_yuan"], "补贴(元)": households["subsidy_yuan"],
         "自付(元)": households["equipment_cost_yuan"] - households["subsidy_yuan"],

@@ -14,11 +14,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 
-from . import db, demo, exports, fmt, history, publish, queries, report, screen, store
+from . import accounts, audit, db, demo, exports, fmt, history, publish, queries, report, screen, store
+from .accounts import ADMIN, CLERK, DISPLAY, LEADER, Access, AccessRefused
 from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT
 from .report import Scope
-from .settings import FLAG_COLOURS, REVISION_CHECK_S, database_url
+from .settings import FLAG_COLOURS, REVISION_CHECK_S, SESSION_COOKIE, SESSION_HOURS, database_url
 from .vocab import NO_STAGE, PROGRAMS, ROUTES, STAGE_STANDING
 
 APP_TITLE = "老旧小区改造与清洁取暖调度"
@@ -32,8 +33,10 @@ PagesManager.uses_pages_directory = False
 
 
 def require_app() -> None:
-    """Rerun through app.py when a page was started without it (see above)."""
-    if "_app_ran" not in st.session_state:
+    """Rerun through app.py when a page was started without it (see above): also when this run
+    is Streamlit's legacy pages-folder mode, which runs a page file alone, past the sign-in gate
+    and the role's page list (tests/app/test_access.py opens each forbidden page that way)."""
+    if "_app_ran" not in st.session_state or ACCESS not in st.session_state or PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
@@ -74,9 +77,17 @@ def announce_store_note() -> None:
 def store_errors():
     """Run a page; a store fault (missing, locked, corrupt, foreign, unreachable, another schema
     version) stops it with a Chinese message saying what is wrong and what to do, instead of an
-    English traceback. The details go to the server log."""
+    English traceback. The details go to the server log. A request beyond the account's scope
+    (accounts.AccessRefused, raised where the data is read) stops it with the refusal, audited."""
     try:
         yield
+    except AccessRefused as refused:
+        who = st.session_state.get(ACCESS)
+        if who is not None:
+            audit.record(engine(), who.who, who.source, audit.REFUSED,
+                         f"{refused}(页面 {st.context.url or ''})")
+        st.error(str(refused), icon=":material/lock:")
+        st.stop()
     except store.STORE_ERRORS as error:
         fault = store.describe_error(error, database_url())
         logging.getLogger(__name__).warning("store fault (%s): %r", fault.kind, error)
@@ -353,7 +364,8 @@ def render_figure_downloads(fig: go.Figure, key: str) -> None:
             st.caption(exports.NO_CHROMIUM)
             return
         for fmt_ in exports.FIGURE_FORMATS:
-            st.download_button(fmt_.upper(), data=lambda f=fmt_: exports.build_figure_bytes(fig, f, scale=3),
+            st.download_button(fmt_.upper(), data=audited(f"图表 {stem}.{fmt_}",
+                                                          lambda f=fmt_: exports.build_figure_bytes(fig, f, scale=3)),
                                file_name=f"{stem}.{fmt_}", mime=exports.FIGURE_MIME[fmt_], on_click="ignore",
                                type="tertiary", icon=":material/download:", key=f"{key}_{fmt_}",
                                help=f"下载{fmt_.upper()}(含标题、单位、数据截至日期与来源)")
@@ -363,10 +375,12 @@ def render_table_downloads(table: pd.DataFrame, title: str, key: str) -> None:
     """XLSX (formatted, flags coloured) and CSV (UTF-8 with BOM for Excel/WPS) of the table."""
     stem, meta = _file_stem(title), chart_meta()  # read here: the download callables run off the script thread
     with st.container(horizontal=True, key=f"{key}_downloads", gap="small"):
-        st.download_button("XLSX", data=lambda: exports.build_table_xlsx({title: table}, title, meta),
+        st.download_button("XLSX", data=audited(f"表格 {stem}.xlsx",
+                                                lambda: exports.build_table_xlsx({title: table}, title, meta)),
                            file_name=f"{stem}.xlsx", mime=exports.XLSX_MIME, on_click="ignore", type="tertiary",
                            icon=":material/download:", key=f"{key}_xlsx")
-        st.download_button("CSV", data=lambda: exports.build_table_csv(table), file_name=f"{stem}.csv",
+        st.download_button("CSV", data=audited(f"表格 {stem}.csv", lambda: exports.build_table_csv(table)),
+                           file_name=f"{stem}.csv",
                            mime=exports.CSV_MIME, on_click="ignore", type="tertiary", icon=":material/download:",
                            key=f"{key}_csv")
 
@@ -480,3 +494,217 @@ def remember(key: tuple, build):
         memo.clear()  # one upload at a time: keep memory flat
         memo[key] = build()
     return memo[key]
+
+
+# ---- accounts: the sign-in gate, pages by role, the account bar (issue 12) ---------------------
+
+ACCESS = "_access"            # session state: the Access app.py established for this run
+TOKEN = "_session_token"      # session state: this browser's sign-in token
+READERS = (LEADER, ADMIN, CLERK)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    url_path: str
+    roles: tuple[str, ...]
+
+
+# Every page and who may open it; app.py builds st.navigation from pages_for(access), so a page
+# missing from a role's list cannot be opened by URL either.
+PAGE_SPECS = (
+    PageSpec("pages/overview.py", "总览", "overview", READERS),
+    PageSpec("pages/renovation.py", "老旧小区改造", "renovation", READERS),
+    PageSpec("pages/heating.py", "清洁取暖", "heating", READERS),
+    PageSpec("pages/ranking.py", "县区排名", "ranking", READERS),
+    PageSpec("pages/map.py", "地图", "map", READERS),
+    PageSpec("pages/briefing.py", "会议材料", "briefing", READERS),
+    PageSpec("pages/published.py", "发布记录", "published", READERS),
+    PageSpec("pages/screen.py", "大屏", "screen", READERS + (DISPLAY,)),
+    PageSpec("pages/intake.py", "数据填报", "intake", (ADMIN, CLERK)),
+    PageSpec("pages/imports.py", "导入记录", "imports", (ADMIN, CLERK)),
+    PageSpec("pages/accounts.py", "账号管理", "accounts", (ADMIN,)),
+    PageSpec("pages/audit.py", "操作日志", "audit", (ADMIN,)),
+)
+
+
+def pages_for(access: Access) -> list[PageSpec]:
+    return [spec for spec in PAGE_SPECS if access.role in spec.roles]
+
+
+def forbidden_pages(access_: Access) -> list[PageSpec]:
+    return [spec for spec in PAGE_SPECS if access_.role not in spec.roles]
+
+
+def build_refusal(spec: PageSpec):
+    """What a page the account may not open shows instead (registered hidden under its own
+    address, so a typed or shared link gets a Chinese refusal, audited, not Streamlit's English
+    'page not found')."""
+    def refuse() -> None:
+        current = st.session_state[ACCESS]
+        message = f"{current.role_label}无权打开“{spec.title}”页面。"
+        audit.record(engine(), current.who, current.source, audit.REFUSED, f"{message}(地址 /{spec.url_path})")
+        st.error(message, icon=":material/lock:")
+
+    refuse.__name__ = f"refuse_{spec.url_path}"
+    return refuse
+
+
+def access() -> Access:
+    """The signed-in account's scope for this run (set by app.py's gate)."""
+    require_app()
+    return st.session_state[ACCESS]
+
+
+def client_source() -> str:
+    """Where a request comes from, for the audit: the client address as the server saw it."""
+    forwarded, address = st.context.headers.get("X-Forwarded-For"), st.context.ip_address
+    if isinstance(forwarded, str) and forwarded.strip():  # behind nginx: the client, not the proxy
+        return forwarded.split(",")[0].strip()[:60]
+    return address if isinstance(address, str) and address else "未知"  # AppTest has no client
+
+
+def require_access() -> Access:
+    """The gate app.py passes before navigation: a valid sign-in (this session's token or the
+    browser's cookie, checked against the store on every run, so a disabled account or an expired
+    session stops at once), or the wall's display token from its link; otherwise the login page
+    (or the forced password change) is drawn and the run stops."""
+    store_engine = engine()
+    token = st.session_state.get(TOKEN) or _cookie()
+    signed = accounts.load_signed_in(store_engine, token, client_source())
+    if signed is not None:
+        st.session_state[TOKEN] = signed.token
+        if signed.must_change:
+            render_password_change(store_engine, signed)
+            st.stop()
+        _keep_cookie(signed.token)
+        st.session_state[ACCESS] = signed.access
+        return signed.access
+    st.session_state.pop(TOKEN, None)
+    display = st.query_params.get("display") or st.session_state.get("_display_token")
+    if display:
+        wall = accounts.load_display_access(store_engine, display, client_source())
+        if wall is None:
+            st.error("大屏链接无效或已被吊销,请向市级管理员索取新的链接。", icon=":material/lock:")
+            st.stop()
+        st.session_state["_display_token"] = display
+        st.session_state[ACCESS] = wall
+        return wall
+    st.session_state.pop(ACCESS, None)
+    render_login(store_engine)
+    st.stop()
+
+
+def check_display_link() -> None:
+    """For the wall's own reruns (its fragment runs without app.py): a revoked display link stops
+    the wall at the next tick."""
+    if st.session_state.get(ACCESS, Access("", DISPLAY)).role == DISPLAY and accounts.load_display_access(
+            engine(), st.session_state.get("_display_token")) is None:
+        st.error("大屏链接已被吊销,请向市级管理员索取新的链接。", icon=":material/lock:")
+        st.stop()
+
+
+def _keep_cookie(token: str) -> None:
+    """Store the sign-in token in a browser cookie, so a reload or a link opened in a new tab of
+    this browser stays signed in (the store keeps only the token's hash)."""
+    if _cookie() != token:
+        with st.sidebar:
+            st.html(f"<script>document.cookie = '{SESSION_COOKIE}={token}; path=/; "
+                    f"max-age={SESSION_HOURS * 3600}; SameSite=Strict';</script>", unsafe_allow_javascript=True)
+
+
+def _hide_sidebar() -> None:
+    """Before signing in navigation is not set up yet, and Streamlit would list the pages/ folder
+    in the sidebar (English file names, none of them open without signing in): hide it."""
+    st.html("""<style>[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"]
+               { display: none !important; }</style>""")
+
+
+def _cookie() -> str | None:
+    """The sign-in cookie this browser sent when the session opened (AppTest has no browser)."""
+    value = st.context.cookies.get(SESSION_COOKIE)
+    return value if isinstance(value, str) else None
+
+
+def _forget_cookie() -> None:
+    st.html(f"<script>document.cookie = '{SESSION_COOKIE}=; path=/; max-age=0; SameSite=Strict';</script>",
+            unsafe_allow_javascript=True)
+
+
+def render_login(store_engine: Engine) -> None:
+    """The login page (Chinese); on a demo store it lists the demo accounts under a 演示账号 banner."""
+    if st.session_state.pop("_signed_out", False) or _cookie():
+        _forget_cookie()
+    _hide_sidebar()
+    _, middle, _ = st.columns([1, 1.6, 1])
+    with middle:
+        st.title(APP_TITLE)
+        st.subheader("登录")
+        if db.load_is_demo(store_engine):
+            st.warning("**演示账号**:本库为演示数据,可用下列账号登录(密码均为 "
+                       f"`{accounts.DEMO_PASSWORD}`),体验不同角色看到的内容。", icon=":material/badge:")
+            st.table(pd.DataFrame([{"账号": login, "角色": accounts.ROLES[role], "范围": "陇县" if county else "全市"}
+                                   for login, _, role, county in accounts.DEMO_ACCOUNTS]).set_index("账号"))
+        with st.form("login", border=True):
+            login = st.text_input("账号", key="login_name")
+            password = st.text_input("密码", type="password", key="login_password")
+            submitted = st.form_submit_button("登录", type="primary", width="stretch")
+        if submitted:
+            try:
+                signed = accounts.sign_in(store_engine, login, password, client_source())
+            except AccessRefused as refused:
+                st.error(str(refused), icon=":material/lock:")
+                return
+            st.session_state[TOKEN] = signed.token
+            st.rerun()
+        st.caption("忘记密码或账号被锁定,请联系市级管理员重置。")
+
+
+def render_password_change(store_engine: Engine, signed: accounts.SignedIn) -> None:
+    """The forced password change of a first sign-in (or after a reset)."""
+    _hide_sidebar()
+    _, middle, _ = st.columns([1, 1.6, 1])
+    with middle:
+        st.title(APP_TITLE)
+        st.subheader("首次登录,请修改密码")
+        st.caption(f"账号 {signed.access.who}:管理员设置的是一次性密码,修改后才能使用本系统。")
+        with st.form("change_password", border=True):
+            old = st.text_input("原密码(一次性密码)", type="password", key="old_password")
+            new = st.text_input("新密码", type="password", key="new_password")
+            again = st.text_input("再次输入新密码", type="password", key="new_password_again")
+            submitted = st.form_submit_button("修改密码", type="primary", width="stretch")
+        if submitted:
+            if new != again:
+                st.error("两次输入的新密码不一致。")
+                return
+            try:
+                accounts.change_password(store_engine, signed.access, old, new)
+            except AccessRefused as refused:
+                st.error(str(refused))
+                return
+            st.rerun()
+
+
+def render_account_bar(current: Access) -> None:
+    """Who is signed in, in which role and county, the demo mark, and signing out (sidebar)."""
+    with st.sidebar:
+        place = f" · {current.county_name}" if current.county_name else ""
+        demo_mark = " :red-badge[演示账号]" if cached(db.load_is_demo) else ""
+        st.markdown(f":material/account_circle: **{fmt.escape_markdown(current.who)}** · "
+                    f"{current.role_label}{place}{demo_mark}")
+        st.button("退出登录", key="sign_out", type="tertiary", icon=":material/logout:", on_click=_sign_out)
+
+
+def _sign_out() -> None:
+    accounts.sign_out(engine(), st.session_state.pop(TOKEN, None))
+    st.session_state.pop(ACCESS, None)
+    st.session_state["_signed_out"] = True
+
+
+def audited(what: str, build):
+    """A download's data callable that writes one audit row when the file is actually downloaded
+    (audit.audited_build); who and the engine are read here, since the callable runs off the
+    script thread."""
+    current = st.session_state[ACCESS]
+    return audit.audited_build(engine(), current.who, current.source, what, build)

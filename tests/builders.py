@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import text
 
 from retrofit import db
+from retrofit.accounts import Access
 from retrofit.intake import city
 
 NORTH, SOUTH = "610001", "610002"
@@ -278,3 +279,14 @@ def make_province(engine, started_on: date = date(2026, 6, 20)):
             day = (started_on if n == started - 1 else date(2026, 5, 10)) if n < started else None
             add_project(engine, f"{county}-{n}", county, **(chain(date(2025, 9, 1), date(2026, 2, 1),
                                                                   date(2026, 3, 1), day) if day else {}))
+
+
+# Readers for tests of the data layer (retrofit.accounts.Access): a leader reads every county
+# with names masked; the city admin reads everything in full.
+LEADER = Access(who="测试领导", role="leader")
+ADMIN = Access(who="测试管理员", role="admin")
+
+
+def admin_as(name: str) -> Access:
+    """A city admin acting under `name` (imports, undos, publications in tests of those rules)."""
+    return Access(who=name, role="admin")

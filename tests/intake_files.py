@@ -7,7 +7,7 @@ from datetime import date
 
 from openpyxl import Workbook
 
-from builders import NORTH, SOUTH
+from builders import NORTH, SOUTH, admin_as
 from retrofit import db
 from retrofit.intake import commit, validate
 
@@ -94,7 +94,7 @@ def assert_refused_unchanged(engine, result: validate.CheckResult) -> None:
     before = commit.compute_store_checksum(engine)
     assert not result.ok
     with pytest.raises(commit.ImportRefused):
-        commit.commit_import(engine, result, "测试")
+        commit.commit_import(engine, result, admin_as("测试"))
     with pytest.raises(commit.ImportRefused):
         commit.build_preview(engine, result)
     assert commit.compute_store_checksum(engine) == before

@@ -3,6 +3,7 @@ Output and errors in Chinese; a refused file exits with status 1 and changes not
 from pathlib import Path
 
 from .. import db
+from ..accounts import cli_access
 from ..settings import database_url
 from .sheets import PROGRAM_LABELS, PROGRAM_SHEETS
 
@@ -25,13 +26,13 @@ def add_commands(commands, parse_date) -> None:
     imp.add_argument("--dry-run", action="store_true", help="只校验和预览,不写入")
     imp.add_argument("--county", help="文件所属县区(默认:模板中的县区,或表中多数行的县区)")
     imp.add_argument("--data-date", type=parse_date, help="数据截至日期(默认:库中最新数据日期)")
-    imp.add_argument("--who", default="命令行", help="导入人姓名(记入导入记录)")
+    imp.add_argument("--who", help="导入人姓名(与操作系统用户一起记入导入记录和操作日志)")
     imp.add_argument("--marked", help="有错误时,把标红批注后的文件写到这里(.xlsx)")
 
     commands.add_parser("imports", help="导入记录", description="列出所有导入(最新在前)。")
     undo = commands.add_parser("undo", help="撤销一次导入", description="恢复该次导入替换的值,删除它新增的行。")
     undo.add_argument("import_id", type=int, help="导入记录编号(见 imports)")
-    undo.add_argument("--who", default="命令行", help="撤销人姓名")
+    undo.add_argument("--who", help="撤销人姓名(与操作系统用户一起记入操作日志)")
 
     city = commands.add_parser("city", help="设立城市")
     cities = city.add_subparsers(dest="city_command", required=True)
@@ -78,7 +79,7 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
         if not Path(args.out).resolve().parent.is_dir():
             raise usage_error(f"输出文件夹“{Path(args.out).parent}”不存在")
         try:
-            content = templates.build_template(engine, args.program, args.county, args.year)
+            content = templates.build_template(engine, cli_access(), args.program, args.county, args.year)
         except templates.TemplateError as error:
             raise usage_error(str(error)) from None
         Path(args.out).write_bytes(content)
@@ -87,7 +88,7 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
         return 0, render_table(commit.load_imports(engine))
     if args.command == "undo":
         try:
-            counts = commit.undo_import(engine, args.import_id, args.who)
+            counts = commit.undo_import(engine, args.import_id, cli_access(args.who))
         except commit.ImportRefused as error:
             raise usage_error(str(error)) from None
         return 0, f"已撤销第 {args.import_id} 次导入:恢复 {counts['restored']} 行,删除 {counts['deleted']} 行"
@@ -109,7 +110,7 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
     text = render_preview(preview, render_table)
     if args.dry_run:
         return 0, text + "\n(预览,未写入)"
-    log_id = commit.commit_import(engine, result, args.who)
+    log_id = commit.commit_import(engine, result, cli_access(args.who))
     return 0, text + f"\n已导入,导入记录编号 {log_id}(撤销:python -m retrofit undo {log_id})"
 
 

@@ -15,7 +15,8 @@ import pandas as pd
 from sqlalchemy import Boolean, Date, bindparam, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from .. import db, fmt, report, summary
+from .. import audit, db, fmt, report, summary
+from ..accounts import Access
 from ..history import ConnectionEngine
 from .sheets import PROGRAM_LABELS, SheetSpec
 from .validate import CheckedSheet, CheckResult
@@ -23,8 +24,10 @@ from .validate import CheckedSheet, CheckResult
 IMPORTED, NO_CHANGE, UNDONE = "已导入", "无变化", "已撤销"
 KEY_CHUNK = 500
 INSERT_CHUNK = 10_000
-# Tables a checksum leaves out: the log of imports is about the data, not the data.
-NOT_DATA = ("import_log", "import_change", *(t.name for t in db.DERIVED_TABLES))
+# Tables a checksum leaves out: the log of imports and the audit trail are about the data,
+# accounts and sign-ins are who may touch it, and the summary is derived from it: none is the data.
+NOT_DATA = ("import_log", "import_change", "audit_event", "account", "account_session", "display_token",
+            *(t.name for t in db.DERIVED_TABLES))
 
 
 class ImportRefused(Exception):
@@ -352,12 +355,14 @@ def _advance_data_date(conn: Connection, data_date: date) -> str | None:
     return None
 
 
-def commit_import(engine: Engine, result: CheckResult, who: str) -> int:
-    """Import a checked file in one transaction: all rows or none. Returns the import log id.
-    A second import of the same content changes nothing (logged as 无变化)."""
+def commit_import(engine: Engine, result: CheckResult, by: Access) -> int:
+    """Import a checked file in one transaction, with its audit row: all rows or none. Returns the
+    import log id. A second import of the same content changes nothing (logged as 无变化).
+    Refused (AccessRefused) unless `by` may import the file's county (a city-wide file: admins)."""
     if not result.ok:
         raise ImportRefused("文件有错误,未导入任何数据;请先按错误表修改")
-    who = (who or "").strip() or "未署名"
+    by.check_import(result.county_adcode)
+    who = by.who
     with engine.begin() as conn:
         log_id = conn.execute(db.import_log.insert().values(
             imported_at=_now(), who=who[:40], county_adcode=result.county_adcode, program=result.program,
@@ -378,7 +383,16 @@ def commit_import(engine: Engine, result: CheckResult, who: str) -> int:
         if inserted + updated:
             db.bump_revision(conn)
             summary.refresh_summary(conn, _counties_touched(result.county_adcode, plans))
+        audit.record_in(conn, by.who, by.source, audit.IMPORT,
+                        f"第 {log_id} 次导入:{result.file_name}({_place(conn, result.county_adcode)},"
+                        f"新增 {inserted} 行,修改 {updated} 行)")
     return log_id
+
+
+def _place(conn: Connection, adcode: str | None) -> str:
+    if adcode is None:
+        return "全市"
+    return conn.execute(select(db.county.c.name).where(db.county.c.adcode == adcode)).scalar_one_or_none() or adcode
 
 
 def _counties_touched(county: str | None, plans: list[SheetPlan]) -> tuple[str, ...] | None:
@@ -406,16 +420,17 @@ def load_imports(engine: Engine) -> pd.DataFrame:
         "SHA-256": frame["sha256"].str[:12]})
 
 
-def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
-    """Undo one import in one transaction: replaced values come back, inserted rows go. Refused
-    when a later import (not undone) changed the same rows, or the import is already undone.
-    Returns counts restored / deleted."""
+def undo_import(engine: Engine, import_id: int, by: Access) -> dict[str, int]:
+    """Undo one import in one transaction, with its audit row: replaced values come back,
+    inserted rows go. Refused when a later import (not undone) changed the same rows, or the
+    import is already undone, or `by` may not import that county. Returns counts restored / deleted."""
     from ..db import import_change as change, import_log as log
 
     with engine.begin() as conn:
         entry = conn.execute(select(log).where(log.c.id == import_id)).mappings().first()
         if entry is None:
             raise ImportRefused(f"没有编号为 {import_id} 的导入记录")
+        by.check_import(entry["county_adcode"])
         if entry["status"] == UNDONE:
             raise ImportRefused(f"第 {import_id} 次导入已于 {entry['undone_at'].replace('T', ' ')} 撤销")
         mine = conn.execute(select(change).where(change.c.import_id == import_id).order_by(change.c.id.desc())).all()
@@ -428,12 +443,15 @@ def undo_import(engine: Engine, import_id: int, who: str) -> dict[str, int]:
             raise ImportRefused(f"第 {'、'.join(map(str, clash))} 次导入修改了相同的记录:请先撤销较晚的导入,再撤销本次")
         restored, deleted = revert_changes(conn, mine)
         conn.execute(log.update().where(log.c.id == import_id).values(
-            status=UNDONE, undone_at=_now(), undone_by=((who or "").strip() or "未署名")[:40]))
+            status=UNDONE, undone_at=_now(), undone_by=by.who[:40]))
         if mine:
             db.bump_revision(conn)
             restored_from = {json.loads(c.before_json).get("county_adcode") for c in mine if c.before_json}
             summary.refresh_summary(conn, None if not entry["county_adcode"] else
                                     tuple(sorted({entry["county_adcode"]} | restored_from - {None})))
+        audit.record_in(conn, by.who, by.source, audit.UNDO,
+                        f"撤销第 {import_id} 次导入:{entry['file_name']}({_place(conn, entry['county_adcode'])},"
+                        f"恢复 {restored} 行,删除 {deleted} 行)")
     return dict(restored=restored, deleted=deleted)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select, true
 from sqlalchemy.engine import Engine
 
 from .. import db
+from ..accounts import Access
 from ..vocab import PROGRAMS
 from .sheets import (ALLOCATIONS, BATCHES, DISBURSEMENTS, HEATING_PLANS, HEATING_YEARS, HOUSEHOLDS, NODE_STEP_LABELS, NODES,
                      TOWNSHIPS, VILLAGES, INSTRUCTIONS_SHEET, LISTS_SHEET,
@@ -111,9 +112,10 @@ def _lists(engine: Engine, county: str | None) -> dict[str, list[str]]:
     return {"county": counties, "township": sorted(set(townships)), "village": sorted(set(villages))}
 
 
-def build_template(engine: Engine, program: str, county: str | None, year: int) -> bytes:
+def build_template(engine: Engine, access: Access, program: str, county: str | None, year: int) -> bytes:
     """The XLSX for `program` (heating / renovation / funds / plans), `county` (name or adcode;
-    None for the whole city) and plan year `year`, pre-filled with the store's rows."""
+    None for the whole city) and plan year `year`, pre-filled with the store's rows (names in
+    full: only for those who may import that county, AccessRefused otherwise)."""
     if program not in PROGRAM_SHEETS:
         raise TemplateError(f"未知类别“{program}”:可选 {'、'.join(PROGRAM_SHEETS)}")
     with engine.connect() as conn:
@@ -124,6 +126,7 @@ def build_template(engine: Engine, program: str, county: str | None, year: int) 
         adcode = county if county in known else next((a for a, n in known.items() if n == county), None)
         if adcode is None:
             raise TemplateError(f"未知县区“{county}”:可选 {'、'.join(known.values())}")
+    access.check_import(adcode)
     place = known[adcode] if adcode else "全市"
     lists = _lists(engine, adcode)
     book = Workbook()

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from signing import sign_in
+
 from retrofit import fmt, report
 from retrofit.demo import DEMO_DATA_DATE
 
@@ -16,7 +18,7 @@ PAGES = ["pages/overview.py", "pages/renovation.py", "pages/heating.py", "pages/
 @pytest.fixture
 def app(demo_url, monkeypatch):
     monkeypatch.setenv("RETROFIT_DB_URL", demo_url)
-    return AppTest.from_file(str(APP), default_timeout=90)
+    return sign_in(AppTest.from_file(str(APP), default_timeout=90))
 
 
 def _texts(at) -> str:

@@ -11,6 +11,8 @@ from builders import NORTH_SQUARE, SOUTH_SQUARE, make_store_with_counties_off_th
 from shapely.geometry import Point, box
 from streamlit.testing.v1 import AppTest
 
+from signing import sign_in
+
 from retrofit.geo import NO_BOUNDARY_NOTE
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -35,13 +37,13 @@ def own_store_url(tmp_path_factory) -> str:
 @pytest.fixture
 def app(store_url, monkeypatch):
     monkeypatch.setenv("RETROFIT_DB_URL", store_url)
-    return AppTest.from_file(str(APP), default_timeout=90)
+    return sign_in(AppTest.from_file(str(APP), default_timeout=90))
 
 
 @pytest.fixture
 def own_app(own_store_url, monkeypatch):
     monkeypatch.setenv("RETROFIT_DB_URL", own_store_url)
-    return AppTest.from_file(str(APP), default_timeout=90)
+    return sign_in(AppTest.from_file(str(APP), default_timeout=90))
 
 
 def _open(app, page: str) -> AppTest:

@@ -9,6 +9,8 @@ from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from retrofit import db, publish, report
+from builders import admin_as
+from signing import sign_in
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PUBLISHED_ON = D(2026, 11, 13)
@@ -20,7 +22,7 @@ def published_url(demo_url, tmp_path_factory):
     copy = tmp_path_factory.mktemp("published") / "published.db"
     shutil.copy(demo_url.removeprefix("sqlite:///"), copy)
     engine = db.make_engine(f"sqlite:///{copy}")
-    publish.publish_report(engine, PUBLISHED_ON, D(2026, 11, 6), "张科长", with_files=False)
+    publish.publish_report(engine, PUBLISHED_ON, D(2026, 11, 6), admin_as("张科长"), with_files=False)
     ranking = report.rank_measure(engine, "heating", "completion_rate", report.Scope(PUBLISHED_ON))
     h = db.heating_household
     with engine.begin() as conn:
@@ -39,7 +41,7 @@ def published_url(demo_url, tmp_path_factory):
 @pytest.fixture
 def app(published_url, monkeypatch):
     monkeypatch.setenv("RETROFIT_DB_URL", published_url)
-    return AppTest.from_file(str(APP), default_timeout=90)
+    return sign_in(AppTest.from_file(str(APP), default_timeout=90))
 
 
 def test_the_ranking_on_a_published_date_shows_the_published_figures_and_marks_the_correction(app):

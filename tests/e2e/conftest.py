@@ -8,9 +8,13 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from builders import copy_sqlite_store
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from retrofit.accounts import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -75,10 +79,16 @@ def serve(url: str, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_url, tmp_path_factory):
+def app_served(demo_url, tmp_path_factory):
+    """(base URL, store URL) of the app served from a private copy of the demo store."""
+    with serve_app(demo_url, tmp_path_factory.mktemp("e2e")) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def app_url(app_served):
     """Base URL of the app served from a private copy of the demo store."""
-    with serve_app(demo_url, tmp_path_factory.mktemp("e2e")) as (base, _):
-        yield base
+    return app_served[0]
 
 
 @pytest.fixture(scope="session")
@@ -92,13 +102,69 @@ def browser():
         chromium.close()
 
 
+def sign_in(page, base: str, login: str = "admin", password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the real login form at `base`: fill in 账号 and 密码, click 登录, wait for the
+    navigation. The browser keeps the sign-in cookie, so later visits go straight to the page
+    asked for. A store that cannot be read shows its fault instead of the form: nothing to do."""
+    page.goto(base, wait_until="domcontentloaded")
+    wait_until_settled(page)
+    if page.get_by_label("账号").count() == 0:
+        return
+    navigation = page.get_by_test_id("stSidebarNav")
+    # A fresh session may rerun once more just after it is drawn (the browser reporting its size),
+    # which clears a form filled in the meantime: fill in again until the navigation shows.
+    for _ in range(3):
+        page.get_by_label("账号").fill(login)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录", exact=True).click()
+        try:
+            navigation.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeoutError:
+            wait_until_settled(page)
+    else:
+        screenshot(page, f"sign-in-failed-{login}")
+        raise AssertionError(f"could not sign in as {login} at {base}")
+    wait_until_settled(page)
+
+
+def signing_in(page, login: str = "admin"):
+    """`page` that signs in as the demo account `login` on its first visit to each server (the
+    servers of the e2e tests serve copies of the demo store), then goes where it was sent."""
+    goto, servers = page.goto, set()
+
+    def goto_signed_in(url: str, **kwargs):
+        parts = urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        if base not in servers:
+            servers.add(base)
+            page.goto = goto  # sign_in itself navigates
+            try:
+                sign_in(page, base, login)
+            finally:
+                page.goto = goto_signed_in
+        return goto(url, **kwargs)
+
+    page.goto = goto_signed_in
+    return page
+
+
 @pytest.fixture
 def page(browser):
+    """A 1080p page signed in as the demo admin (through the login form, on its first visit)."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    yield page
+    yield signing_in(page)
+    context.close()
+
+
+@pytest.fixture
+def fresh_page(browser):
+    """A 1080p page of a new browser with no sign-in."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    yield context.new_page()
     context.close()
 
 

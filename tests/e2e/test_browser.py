@@ -9,7 +9,7 @@ from urllib.parse import quote, urlparse
 
 import openpyxl
 import pytest
-from builders import copy_sqlite_store
+from builders import LEADER, copy_sqlite_store
 from conftest import screenshot, serve, wait_until_settled
 from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -98,7 +98,7 @@ def _map_view(demo_engine):
     """The deck the map page draws by default (its view state) and its village dots."""
     scope = report.Scope(DEMO_DATA_DATE)
     table = report.rank_measure(demo_engine, MAP_PROGRAM, MAP_MEASURE, scope)
-    villages = queries.load_village_progress(demo_engine, scope.plan_year, scope.as_of, ())
+    villages = queries.load_village_progress(demo_engine, LEADER, scope.plan_year, scope.as_of, ())
     deck = maps.build_county_deck(table, find_measure(MAP_PROGRAM, MAP_MEASURE), load_store_boundaries(demo_engine),
                                   load_store_map_view(demo_engine))
     return deck.initial_view_state, villages

@@ -5,7 +5,7 @@ import re
 from datetime import date
 
 import pytest
-from conftest import screenshot, wait_until_settled
+from conftest import screenshot, signing_in, wait_until_settled
 
 from retrofit import db, fmt, report
 from retrofit.screen import HEADLINE_TILES
@@ -28,7 +28,7 @@ def wall(request, browser):
     width, height = WALLS[request.param]
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                   timezone_id="Asia/Shanghai")
-    page = context.new_page()
+    page = signing_in(context.new_page())
     page.wall = request.param
     yield page
     context.close()

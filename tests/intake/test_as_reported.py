@@ -9,6 +9,7 @@ from sqlalchemy import update
 from intake_files import build_xlsx, check, household, ledger
 from retrofit import db, history, notice, publish, queries, report
 from retrofit.intake import commit
+from builders import admin_as
 
 PUBLISHED_ON = date(2026, 7, 2)
 
@@ -19,7 +20,7 @@ def completion(engine, as_of: date = PUBLISHED_ON):
 
 
 def import_ledger(engine, rows, who: str, recorded_at: str | None = None) -> int:
-    import_id = commit.commit_import(engine, check(engine, build_xlsx(ledger(*rows))), who)
+    import_id = commit.commit_import(engine, check(engine, build_xlsx(ledger(*rows))), admin_as(who))
     if recorded_at:  # an import made on an earlier day
         with engine.begin() as conn:
             conn.execute(update(db.import_log).where(db.import_log.c.id == import_id).values(imported_at=recorded_at))
@@ -29,7 +30,7 @@ def import_ledger(engine, rows, who: str, recorded_at: str | None = None) -> int
 def test_a_correction_after_publication_moves_as_of_but_not_as_reported_nor_the_published_report(city):
     first = [household("H1", 通气通电日期=date(2026, 6, 20)), household("H2"), household("H3"), household("H4")]
     import_ledger(city, first, "北县填报员", recorded_at="2026-07-01T02:00:00")  # 1 July, 10:00 in 北县
-    publish.publish_report(city, PUBLISHED_ON, None, "张科长", with_files=False)
+    publish.publish_report(city, PUBLISHED_ON, None, admin_as("张科长"), with_files=False)
     published_notice = queries.load_published_report(city, PUBLISHED_ON)["notice_text"]
     corrected = [household("H1", 通气通电日期=date(2026, 6, 20)), household("H2", 通气通电日期=date(2026, 6, 28)),
                  household("H3"), household("H4")]

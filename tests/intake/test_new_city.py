@@ -11,6 +11,7 @@ from shapely.geometry import box
 
 from retrofit import report
 from retrofit.intake import city, commit, templates, validate
+from builders import admin_as
 
 DATA_DATE = date(2026, 11, 20)
 
@@ -36,13 +37,13 @@ def _filled(content: bytes, sheet_name: str, rows: list[list], header_row: int =
 def _import(engine, content: bytes, name: str) -> int:
     result = validate.check_file(engine, content, name, DATA_DATE)
     assert result.ok, result.error_table().to_dict("records")
-    return commit.commit_import(engine, result, "榆林市住建局")
+    return commit.commit_import(engine, result, admin_as("榆林市住建局"))
 
 
 def test_a_new_city_from_boundaries_to_an_imported_heating_ledger(store, tmp_path):
     city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE, force=True)
 
-    plans = templates.build_template(store, "plans", None, 2026)
+    plans = templates.build_template(store, admin_as("测试"), "plans", None, 2026)
     book = load_workbook(io.BytesIO(plans))
     book["取暖年度"].append([2026, date(2026, 1, 1), date(2026, 3, 31), date(2026, 5, 31), date(2026, 10, 15),
                           date(2026, 11, 15)])
@@ -52,13 +53,13 @@ def test_a_new_city_from_boundaries_to_an_imported_heating_ledger(store, tmp_pat
     book.save(out)
     _import(store, out.getvalue(), "计划.xlsx")
 
-    places = templates.build_template(store, "places", None, 2026)
+    places = templates.build_template(store, admin_as("测试"), "places", None, 2026)
     places = _filled(places, "乡镇", [["610802101", "榆阳区", "鱼河镇"]])
     places = _filled(places, "村", [["610802101201", "610802101", "上河村", 109.2, 38.2],
                                    ["610802101202", "610802101", "下河村", 109.3, 38.3]])
     _import(store, places, "乡镇村.xlsx")
 
-    ledger = templates.build_template(store, "heating", "榆阳区", 2026)
+    ledger = templates.build_template(store, admin_as("测试"), "heating", "榆阳区", 2026)
     row = ["YY-0001", "榆阳区", "鱼河镇", "上河村", 2026, "张三", "13800001111", "空气源热泵", 12000, 8000, 1200, 2000,
            "正常使用", None, date(2026, 3, 1), date(2026, 4, 1), date(2026, 9, 1), date(2026, 9, 20)]
     wrong = _filled(ledger, "一户一档", [row, ["YY-0002", *row[1:3], "中河村", *row[4:]]])
@@ -71,13 +72,13 @@ def test_a_new_city_from_boundaries_to_an_imported_heating_ledger(store, tmp_pat
     log_id = _import(store, fixed, "榆阳区.xlsx")
     headline = report.compute_headline(store, report.Scope(DATA_DATE, 2026, ("610802",))).set_index("key")
     assert (headline.loc["completion_rate", "numerator"], headline.loc["completion_rate", "denominator"]) == (1, 4)
-    commit.undo_import(store, log_id, "榆林市住建局")
+    commit.undo_import(store, log_id, admin_as("榆林市住建局"))
     assert commit.compute_store_checksum(store) == before
 
 
 def test_a_village_of_an_unknown_township_or_outside_its_county_is_refused(store, tmp_path):
     city.init_city(store, "榆林市", _geojson(tmp_path), "yulin.geojson", DATA_DATE, force=True)
-    places = templates.build_template(store, "places", None, 2026)
+    places = templates.build_template(store, admin_as("测试"), "places", None, 2026)
     places = _filled(places, "乡镇", [["610802101", "榆阳区", "鱼河镇"]])
     places = _filled(places, "村", [["610802101201", "610802109", "上河村", 109.2, 38.2],
                                    ["610802101202", "610802101", "下河村", 109.8, 38.3]])

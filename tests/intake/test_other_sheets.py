@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from builders import NORTH
+from builders import NORTH, admin_as
 from intake_files import (assert_refused_unchanged, build_projects, build_xlsx, check, errors_of, project)
 from retrofit import db
 from retrofit.intake import commit
@@ -23,12 +23,12 @@ def test_a_community_ledger_imports_with_money_in_wan_yuan_and_undoes(city):
     before = commit.compute_store_checksum(city)
     result = check(city, build_projects([project("P1"), project("P2", 示范样板="是", **{"加装电梯(部)": 2})]))
     assert result.ok, errors_of(result)
-    log_id = commit.commit_import(city, result, "张三")
+    log_id = commit.commit_import(city, result, admin_as("张三"))
     stored = _project(city, "P1")
     assert stored["planned_investment_yuan"] == 5_234_500 and stored["start_actual"] == date(2026, 4, 1)
     assert stored["elevators_added"] == 0 and stored["is_demonstration"] is False
     assert _project(city, "P2")["is_demonstration"] is True
-    commit.undo_import(city, log_id, "张三")
+    commit.undo_import(city, log_id, admin_as("张三"))
     assert commit.compute_store_checksum(city) == before
 
 
@@ -83,7 +83,7 @@ def test_allocations_import_by_document_number_for_several_counties(city):
                          ALLOCATION_HEADERS, sheet="资金下达", title="2026年度资金下达")
     result = check(city, content)
     assert result.ok, errors_of(result)
-    commit.commit_import(city, result, "市财政 王五")
+    commit.commit_import(city, result, admin_as("市财政 王五"))
     with city.connect() as conn:
         rows = conn.execute(select(db.fund_allocation.c.code, db.fund_allocation.c.county_adcode,
                                    db.fund_allocation.c.amount_yuan, db.fund_allocation.c.program)
@@ -127,7 +127,7 @@ def test_a_new_heating_year_and_its_targets_import_from_one_file(city):
     result = check(city, _plans_book([year], [["北县", 2027, 900, 30, None], ["南区", 2027, 500, 0, 20000]]),
                    data_date=date(2026, 7, 2))
     assert result.ok, errors_of(result)
-    commit.commit_import(city, result, "张三")
+    commit.commit_import(city, result, admin_as("张三"))
     with city.connect() as conn:
         plans = conn.execute(select(db.heating_plan.c.county_adcode, db.heating_plan.c.target_households,
                                     db.heating_plan.c.carryover_households, db.heating_plan.c.target_urban_m2)
@@ -162,7 +162,7 @@ def test_plan_nodes_city_wide_and_per_county_import_update_and_undo(city):
              "应完成比例(%)": 100},
             {"工作": "老旧小区改造", "年度": 2026, "环节": "开工", "县(市、区)": "北县", "节点日期": date(2026, 6, 30),
              "应完成比例(%)": 80}]
-    first = commit.commit_import(city, check(city, build_xlsx(rows, NODE_HEADERS, sheet="计划节点")), "张三")
+    first = commit.commit_import(city, check(city, build_xlsx(rows, NODE_HEADERS, sheet="计划节点")), admin_as("张三"))
     assert _nodes(city) == [("renovation", "start", None, date(2026, 3, 31), 0.3),
                             ("renovation", "start", None, date(2026, 6, 30), 1.0),
                             ("renovation", "start", NORTH, date(2026, 6, 30), 0.8)]
@@ -170,11 +170,11 @@ def test_plan_nodes_city_wide_and_per_county_import_update_and_undo(city):
     rows[0]["应完成比例(%)"] = 40
     result = check(city, build_xlsx(rows, NODE_HEADERS, sheet="计划节点"))
     assert commit.build_preview(city, result).counts == dict(inserted=0, updated=1, unchanged=2)
-    second = commit.commit_import(city, result, "张三")
+    second = commit.commit_import(city, result, admin_as("张三"))
     assert _nodes(city)[0][-1] == 0.4
-    commit.undo_import(city, second, "张三")
+    commit.undo_import(city, second, admin_as("张三"))
     assert commit.compute_store_checksum(city) == before
-    commit.undo_import(city, first, "张三")
+    commit.undo_import(city, first, admin_as("张三"))
     assert _nodes(city) == []
 
 

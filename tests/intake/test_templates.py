@@ -13,6 +13,7 @@ from retrofit import db, report
 from retrofit.demo import DEMO_DATA_DATE
 from retrofit.intake import commit, templates, validate
 from retrofit.intake.sheets import LISTS_SHEET, META_SHEET, TEMPLATE_VERSION
+from builders import admin_as
 
 LONGXIAN = "610327"
 CONNECTED_ON = date(2026, 11, 14)  # inside the 2026 task, which closes at the 11-15 connection deadline
@@ -29,7 +30,7 @@ def demo_copy(demo_url, tmp_path):
 
 
 def test_heating_template_is_prefilled_frozen_with_dropdowns_instructions_and_version(demo_engine):
-    content = templates.build_template(demo_engine, "heating", "陇县", 2026)
+    content = templates.build_template(demo_engine, admin_as("测试"), "heating", "陇县", 2026)
     book = load_workbook(io.BytesIO(content))
     assert book.sheetnames == ["一户一档", "填表说明", LISTS_SHEET, META_SHEET]
     sheet = book["一户一档"]
@@ -54,24 +55,24 @@ def test_heating_template_is_prefilled_frozen_with_dropdowns_instructions_and_ve
 
 def test_an_unknown_county_gets_no_template(demo_engine):
     with pytest.raises(templates.TemplateError, match="未知县区“东县”"):
-        templates.build_template(demo_engine, "heating", "东县", 2026)
+        templates.build_template(demo_engine, admin_as("测试"), "heating", "东县", 2026)
 
 
 @pytest.mark.parametrize("program", ["heating", "renovation", "funds", "plans", "places"])
 def test_a_downloaded_template_imported_as_it_is_changes_nothing(demo_copy, program):
     county = "陇县" if program in ("heating", "renovation") else None
-    content = templates.build_template(demo_copy, program, county, 2026)
+    content = templates.build_template(demo_copy, admin_as("测试"), program, county, 2026)
     before = commit.compute_store_checksum(demo_copy)
     result = validate.check_file(demo_copy, content, "模板.xlsx")
     assert result.ok, result.error_table().head().to_dict("records")
     preview = commit.build_preview(demo_copy, result)
     assert preview.counts["inserted"] == preview.counts["updated"] == 0 and preview.changes_nothing
-    commit.commit_import(demo_copy, result, "张三")
+    commit.commit_import(demo_copy, result, admin_as("张三"))
     assert commit.compute_store_checksum(demo_copy) == before
 
 
 def test_round_trip_filled_template_gives_the_measures_the_store_computes(demo_copy):
-    content = templates.build_template(demo_copy, "heating", "陇县", 2026)
+    content = templates.build_template(demo_copy, admin_as("测试"), "heating", "陇县", 2026)
     book = load_workbook(io.BytesIO(content))
     sheet = book["一户一档"]
     headers = [c.value for c in sheet[3]]
@@ -89,7 +90,7 @@ def test_round_trip_filled_template_gives_the_measures_the_store_computes(demo_c
     preview = commit.build_preview(demo_copy, result)
     assert preview.counts["updated"] == filled == 60
     before = report.compute_headline(demo_copy, report.Scope(DEMO_DATA_DATE, 2026, (LONGXIAN,)))
-    commit.commit_import(demo_copy, result, "张三")
+    commit.commit_import(demo_copy, result, admin_as("张三"))
     after = report.compute_headline(demo_copy, report.Scope(DEMO_DATA_DATE, 2026, (LONGXIAN,)))
     done = after.set_index("key").loc["completion_rate"]
     assert int(done["numerator"]) == int(before.set_index("key").loc["completion_rate", "numerator"]) + 60
@@ -100,7 +101,7 @@ def test_round_trip_filled_template_gives_the_measures_the_store_computes(demo_c
 
 
 def test_template_dates_are_excel_dates(demo_engine):
-    book = load_workbook(io.BytesIO(templates.build_template(demo_engine, "heating", "陇县", 2026)))
+    book = load_workbook(io.BytesIO(templates.build_template(demo_engine, admin_as("测试"), "heating", "陇县", 2026)))
     sheet = book["一户一档"]
     cell = sheet.cell(4, [c.value for c in sheet[3]].index("确村到户日期") + 1)
     assert isinstance(cell.value, (date,)) and cell.number_format == "yyyy-mm-dd"

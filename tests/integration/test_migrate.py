@@ -13,7 +13,8 @@ PG_URL = os.environ.get("RETROFIT_TEST_PG_URL")
 
 
 # Tables version 2 added.
-NEW_IN_2 = ("city", "heating_summary", "subsidy_summary", "renovation_summary")
+NEW_IN_2 = ("city", "heating_summary", "subsidy_summary", "renovation_summary", "account", "account_session",
+            "display_token", "audit_event")
 
 
 def make_v1_store(url: str):

@@ -10,7 +10,7 @@ from datetime import date
 import openpyxl
 import pandas as pd
 import pytest
-from builders import NORTH, add_village
+from builders import LEADER, NORTH, add_village
 from sqlalchemy.exc import DataError, IntegrityError
 
 from retrofit import charts, db, exports, files, pack, queries, report, tables
@@ -187,8 +187,8 @@ def test_mask_phone_masks_the_middle_four_digits_and_refuses_what_is_not_a_phone
 
 def test_no_export_holds_a_full_phone_number(demo_engine):
     scope = report.Scope(DEMO_DATA_DATE)
-    villages = queries.load_village_progress(demo_engine, 2026, DEMO_DATA_DATE, ())
-    households = pd.concat([queries.load_village_households(demo_engine, code, 2026, DEMO_DATA_DATE, ())
+    villages = queries.load_village_progress(demo_engine, LEADER, 2026, DEMO_DATA_DATE, ())
+    households = pd.concat([queries.load_village_households(demo_engine, LEADER, code, 2026, DEMO_DATA_DATE, ())
                             for code in villages["village_code"].head(40)])
     table = tables.build_household_table(households)
     assert len(table) > 100 and table.astype(str).apply(lambda c: c.str.contains(r"\*\*\*\*")).any().any()

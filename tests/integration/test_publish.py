@@ -4,7 +4,7 @@ import hashlib
 from datetime import date as D
 
 import pytest
-from builders import NORTH, SOUTH, add_household, add_plan, add_village, all_milestones
+from builders import LEADER, NORTH, SOUTH, add_household, add_plan, add_village, admin_as, all_milestones
 from sqlalchemy import update
 
 from retrofit import db, publish, queries, report
@@ -39,7 +39,7 @@ def completion(engine, as_of: D, previous: D | None = None):
 
 
 def test_a_correction_after_publication_leaves_the_published_report_as_it_was(county_store):
-    report_id = publish.publish_report(county_store, D(2026, 11, 13), None, "张科长", with_files=False)
+    report_id = publish.publish_report(county_store, D(2026, 11, 13), None, admin_as("张科长"), with_files=False)
     notice_before = queries.load_published_report(county_store, D(2026, 11, 13))["notice_text"]
     correct(county_store, "S7", D(2026, 11, 10))  # dated before the published date
     shown = completion(county_store, D(2026, 11, 13))
@@ -57,7 +57,7 @@ def test_a_correction_after_publication_leaves_the_published_report_as_it_was(co
 
 
 def test_the_next_reports_rank_change_reads_against_what_was_published(county_store):
-    publish.publish_report(county_store, D(2026, 11, 13), None, "张科长", with_files=False)
+    publish.publish_report(county_store, D(2026, 11, 13), None, admin_as("张科长"), with_files=False)
     correct(county_store, "S5", D(2026, 9, 1))
     correct(county_store, "S6", D(2026, 9, 1))
     correct(county_store, "S7", D(2026, 9, 1))  # 南区 8 of 10 since September, as 北县
@@ -68,13 +68,13 @@ def test_the_next_reports_rank_change_reads_against_what_was_published(county_st
 
 
 def test_publishing_twice_for_a_date_is_refused_until_the_first_is_withdrawn(county_store):
-    publish.publish_report(county_store, D(2026, 11, 13), None, "张科长", with_files=False)
+    publish.publish_report(county_store, D(2026, 11, 13), None, admin_as("张科长"), with_files=False)
     with pytest.raises(publish.PublishError, match="已于.*发布;如需重新发布,请先撤回"):
-        publish.publish_report(county_store, D(2026, 11, 13), None, "李科员", with_files=False)
+        publish.publish_report(county_store, D(2026, 11, 13), None, admin_as("李科员"), with_files=False)
     with pytest.raises(publish.PublishError, match="理由"):
-        publish.withdraw_report(county_store, D(2026, 11, 13), "张科长", " ")
-    publish.withdraw_report(county_store, D(2026, 11, 13), "张科长", "南区数据有误")
-    second = publish.publish_report(county_store, D(2026, 11, 13), None, "李科员", with_files=False)
+        publish.withdraw_report(county_store, D(2026, 11, 13), admin_as("张科长"), " ")
+    publish.withdraw_report(county_store, D(2026, 11, 13), admin_as("张科长"), "南区数据有误")
+    second = publish.publish_report(county_store, D(2026, 11, 13), None, admin_as("李科员"), with_files=False)
     listed = queries.load_published_reports(county_store)
     assert listed["status"].tolist() == ["已发布", "已撤回"]
     assert listed["withdraw_reason"].tolist()[1] == "南区数据有误"
@@ -82,7 +82,7 @@ def test_publishing_twice_for_a_date_is_refused_until_the_first_is_withdrawn(cou
 
 
 def test_the_store_itself_refuses_a_second_report_in_force_for_a_date(county_store):
-    publish.publish_report(county_store, D(2026, 11, 13), None, "张科长", with_files=False)
+    publish.publish_report(county_store, D(2026, 11, 13), None, admin_as("张科长"), with_files=False)
     row = dict(report_on=D(2026, 11, 13), plan_year=2026, published_at=D(2026, 11, 14), published_by="某人",
                revision="1", notice_text="", status="已发布")
     with pytest.raises(Exception, match="(?i)unique"):
@@ -92,16 +92,16 @@ def test_the_store_itself_refuses_a_second_report_in_force_for_a_date(county_sto
 
 def test_a_date_past_the_data_date_cannot_be_published(county_store):
     with pytest.raises(publish.PublishError, match="晚于库中最新数据日期"):
-        publish.publish_report(county_store, D(2026, 12, 1), None, "张科长", with_files=False)
+        publish.publish_report(county_store, D(2026, 12, 1), None, admin_as("张科长"), with_files=False)
 
 
 def test_published_files_download_byte_for_byte_after_a_correction(demo_engine_copy):
     engine = demo_engine_copy
-    report_id = publish.publish_report(engine, D(2026, 11, 13), D(2026, 11, 6), "张科长")
+    report_id = publish.publish_report(engine, D(2026, 11, 13), D(2026, 11, 6), admin_as("张科长"))
     files = queries.load_published_files(engine, report_id)
     assert {n.rsplit(".", 1)[1] for n in files["name"]} >= {"txt", "xlsx", "pptx", "docx"}
     before = {n: publish.load_report_file(engine, report_id, n) for n in files["name"]}
-    correct(engine, queries.load_village_households(engine, _some_village(engine), 2026, D(2026, 11, 20))
+    correct(engine, queries.load_village_households(engine, LEADER, _some_village(engine), 2026, D(2026, 11, 20))
             ["code"].iloc[0], D(2026, 11, 10))
     for name, content in before.items():
         again = publish.load_report_file(engine, report_id, name)
@@ -109,7 +109,7 @@ def test_published_files_download_byte_for_byte_after_a_correction(demo_engine_c
 
 
 def _some_village(engine) -> str:
-    return queries.load_village_progress(engine, 2026, D(2026, 11, 20))["village_code"].iloc[0]
+    return queries.load_village_progress(engine, LEADER, 2026, D(2026, 11, 20))["village_code"].iloc[0]
 
 
 @pytest.fixture

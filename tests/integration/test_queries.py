@@ -8,6 +8,7 @@ from builders import (NORTH, SOUTH, add_allocation, add_household, add_plan, add
 from sqlalchemy.exc import IntegrityError
 
 from retrofit import queries, report
+from builders import LEADER
 
 D = date
 
@@ -171,15 +172,15 @@ def test_store_refuses_a_later_stage_without_the_earlier_one(store):
 
 
 def test_a_villages_households_show_only_what_was_known_on_the_as_of_date(heating):
-    on_may = queries.load_village_households(heating, "610001101201", 2026, D(2026, 5, 15)).set_index("code")
+    on_may = queries.load_village_households(heating, LEADER, "610001101201", 2026, D(2026, 5, 15)).set_index("code")
     assert on_may.loc["D", "connected_on"] is None  # connects on 1 June
     assert on_may.loc["E", "status"] == "取消"       # cancelled on 1 May
-    early = queries.load_village_households(heating, "610001101201", 2026, D(2026, 4, 1)).set_index("code")
+    early = queries.load_village_households(heating, LEADER, "610001101201", 2026, D(2026, 4, 1)).set_index("code")
     assert early.loc["E", "status"] == "正常使用" and early.loc["E", "status_on"] is None
 
 
 def test_route_filter_keeps_only_that_routes_households(heating):
-    assert queries.load_village_households(heating, "610001101201", 2026, D(2026, 7, 1), ("电蓄热",)).empty
+    assert queries.load_village_households(heating, LEADER, "610001101201", 2026, D(2026, 7, 1), ("电蓄热",)).empty
     mix = queries.load_route_mix(heating, 2026, D(2026, 7, 1), routes=("生物质",))
     assert set(mix["route"]) == {"生物质"}
 

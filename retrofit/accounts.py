@@ -1,0 +1,373 @@
+"""Accounts, sign-in and scope (issue 12): who may see, import and publish what.
+
+An `Access` (who, role, county) is the signed-in account's scope. Functions that build
+household, village and community detail, named people, templates and imports take one and
+apply it themselves, so no page, URL parameter or download can widen it. Passwords are
+hashed with argon2id; the store keeps only hashes of sign-in and display tokens.
+"""
+import getpass
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from . import audit, db
+from .settings import LOCKOUT_MINUTES, MAX_FAILED_LOGINS, MIN_PASSWORD_LENGTH, SESSION_HOURS
+from .vocab import ROLES
+
+LEADER, ADMIN, CLERK, DISPLAY = "leader", "admin", "clerk", "display"
+CLI_SOURCE = "命令行"
+FIRST_ADMIN = "admin"
+# Demo stores only (generated data): one account per role, listed in the README and on the login page.
+DEMO_PASSWORD = "demo-2026"
+DEMO_ACCOUNTS = (("leader", "演示领导", LEADER, None), ("admin", "演示管理员", ADMIN, None),
+                 ("longxian", "陇县演示填报员", CLERK, "610327"))
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class AccessRefused(Exception):
+    """Not allowed, or not signed in: the message is Chinese and says why."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is asking, in which role, for which county (clerks), from where (for the audit)."""
+    who: str
+    role: str
+    county_adcode: str | None = None
+    county_name: str = ""
+    source: str = ""
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, "大屏链接")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    def detail_counties(self, requested: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The counties whose communities, villages and households this account may list, for a
+        request of `requested` (adcodes; empty: all it may see). Leaders and admins: as asked.
+        A clerk: their own county, asked or not; asking for another county is refused."""
+        if self.role in (ADMIN, LEADER):
+            return tuple(requested)
+        if self.role == CLERK:
+            if any(adcode != self.county_adcode for adcode in requested):
+                raise AccessRefused(f"县区填报员只能查看本县区({self.county_name})的小区、村和农户明细;"
+                                    f"所选县区的明细无权查看。全市排名与通报不受影响。")
+            return (self.county_adcode,)
+        raise AccessRefused("大屏链接只能查看大屏。")
+
+    def may_see_names(self, adcode: str) -> bool:
+        """Full head-of-household names: only to the household's own county and to city admins."""
+        return self.role == ADMIN or (self.role == CLERK and adcode == self.county_adcode)
+
+    def check_import(self, adcode: str | None) -> None:
+        """May this account import (or download the pre-filled template of) `adcode` (None: a
+        city-wide file such as the plans)? Admins: any; clerks: their own county only."""
+        if self.role == ADMIN:
+            return
+        if self.role == CLERK and adcode is not None and adcode == self.county_adcode:
+            return
+        if self.role == CLERK:
+            raise AccessRefused(f"县区填报员只能导入本县区({self.county_name})的数据;"
+                                + ("全市计划等全市文件只能由市级管理员导入。" if adcode is None else "该文件属于其他县区,已拒绝。"))
+        raise AccessRefused(f"{self.role_label}没有导入数据的权限。")
+
+    def check_admin(self, action: str) -> None:
+        if self.role != ADMIN:
+            raise AccessRefused(f"{action}只能由市级管理员操作。")
+
+
+def cli_access(name: str | None = None) -> Access:
+    """Shell access to the server is server administration: the CLI acts as an admin, audited
+    under the operating-system user (and the name given with --by/--who, if any)."""
+    name = (name or "").strip()
+    return Access(who=f"命令行:{getpass.getuser()}" + (f"({name})" if name and name != CLI_SOURCE else ""),
+                  role=ADMIN, source=CLI_SOURCE)
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_password() -> str:
+    """A one-time password: 16 URL-safe characters, easy to read out and to type."""
+    return secrets.token_urlsafe(12)
+
+
+def check_new_password(password: str, login: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccessRefused(f"新密码至少 {MIN_PASSWORD_LENGTH} 位。")
+    if password == login or password == DEMO_PASSWORD:
+        raise AccessRefused("新密码不能与账号名或演示密码相同。")
+
+
+# ---- account management --------------------------------------------------------------------
+
+def _county_adcode(conn: Connection, county: str | None) -> tuple[str | None, str]:
+    if not county:
+        return None, ""
+    row = conn.execute(select(db.county.c.adcode, db.county.c.name).where(
+        (db.county.c.adcode == county) | (db.county.c.name == county))).first()
+    if row is None:
+        raise AccessRefused(f"未知县区“{county}”。")
+    return row.adcode, row.name
+
+
+def _account_row(conn: Connection, login: str):
+    row = conn.execute(select(db.account).where(db.account.c.login == login)).mappings().first()
+    if row is None:
+        raise AccessRefused(f"没有账号“{login}”。")
+    return row
+
+
+def add_account(engine: Engine, actor: Access, login: str, display_name: str, role: str,
+                county: str | None = None, password: str | None = None, must_change: bool = True) -> str:
+    """Create an account; returns its (one-time, unless `password` is given) password. Admins only."""
+    actor.check_admin("管理账号")
+    login, display_name = (login or "").strip(), (display_name or "").strip() or (login or "").strip()
+    if not login or len(login) > 40:
+        raise AccessRefused("账号名不能为空,且不超过 40 个字符。")
+    if role not in ROLES:
+        raise AccessRefused(f"未知角色“{role}”:可选 {'、'.join(f'{k}({v})' for k, v in ROLES.items())}。")
+    if (role == CLERK) != bool(county):
+        raise AccessRefused("县区填报员须指定县区;领导和市级管理员不指定县区。")
+    password = password or new_password()
+    with engine.begin() as conn:
+        adcode, name = _county_adcode(conn, county)
+        if conn.execute(select(db.account.c.id).where(db.account.c.login == login)).first():
+            raise AccessRefused(f"账号“{login}”已存在。")
+        conn.execute(db.account.insert().values(
+            login=login, display_name=display_name[:40], role=role, county_adcode=adcode,
+            password_hash=_hasher.hash(password), must_change=must_change, failed_logins=0,
+            disabled=False, created_at=audit.utc_now()))
+        audit.record_in(conn, actor.who, actor.source, audit.ACCOUNT,
+                        f"新建账号 {login}({display_name},{ROLES[role]}{'·' + name if name else ''})")
+    return password
+
+
+def set_disabled(engine: Engine, actor: Access, login: str, disabled: bool = True) -> None:
+    """Disable (its sign-ins end at once) or enable an account. Admins only."""
+    actor.check_admin("管理账号")
+    with engine.begin() as conn:
+        row = _account_row(conn, login)
+        conn.execute(update(db.account).where(db.account.c.id == row["id"]).values(disabled=disabled))
+        if disabled:
+            conn.execute(db.account_session.delete().where(db.account_session.c.account_id == row["id"]))
+        audit.record_in(conn, actor.who, actor.source, audit.ACCOUNT, f"{'停用' if disabled else '启用'}账号 {login}")
+
+
+def reset_password(engine: Engine, actor: Access, login: str) -> str:
+    """A new one-time password for `login` (changed at the next sign-in), unlocked, signed out
+    everywhere. Admins only. Returns the password, shown once."""
+    actor.check_admin("管理账号")
+    password = new_password()
+    with engine.begin() as conn:
+        row = _account_row(conn, login)
+        conn.execute(update(db.account).where(db.account.c.id == row["id"]).values(
+            password_hash=_hasher.hash(password), must_change=True, failed_logins=0, locked_until=None))
+        conn.execute(db.account_session.delete().where(db.account_session.c.account_id == row["id"]))
+        audit.record_in(conn, actor.who, actor.source, audit.ACCOUNT, f"重置账号 {login} 的密码(解除锁定)")
+    return password
+
+
+def change_password(engine: Engine, access: Access, old: str, new: str) -> None:
+    """The signed-in account changes its own password (forced at the first sign-in)."""
+    check_new_password(new, access.who)
+    with engine.begin() as conn:
+        row = _account_row(conn, access.who)
+        if not _verify(row["password_hash"], old):
+            raise AccessRefused("原密码不正确。")
+        conn.execute(update(db.account).where(db.account.c.id == row["id"]).values(
+            password_hash=_hasher.hash(new), must_change=False))
+        audit.record_in(conn, access.who, access.source, audit.PASSWORD, f"账号 {access.who} 修改了自己的密码")
+
+
+def load_accounts(engine: Engine) -> pd.DataFrame:
+    """Every account, without its hash, with Chinese column names."""
+    a, c = db.account, db.county
+    with engine.connect() as conn:
+        rows = conn.execute(select(a.c.login, a.c.display_name, a.c.role, c.c.name, a.c.must_change,
+                                   a.c.failed_logins, a.c.locked_until, a.c.disabled, a.c.created_at)
+                            .select_from(a.outerjoin(c, c.c.adcode == a.c.county_adcode)).order_by(a.c.id)).all()
+    frame = pd.DataFrame(rows, columns=["login", "name", "role", "county", "must_change", "failed", "locked_until",
+                                        "disabled", "created_at"])
+    now = audit.utc_now()
+    return pd.DataFrame({
+        "账号": frame["login"], "姓名": frame["name"], "角色": frame["role"].map(ROLES.get),
+        "县区": frame["county"].fillna("全市"),
+        "状态": ["已停用" if d else "已锁定" if (u is not None and not pd.isna(u) and u > now) else "正常"
+               for d, u in zip(frame["disabled"], frame["locked_until"])],
+        "须改密码": frame["must_change"].map({True: "是", False: "否"}), "连续失败": frame["failed"].astype("int64"),
+        "创建时间(UTC)": frame["created_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}")})
+
+
+# ---- signing in ----------------------------------------------------------------------------
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    access: Access
+    must_change: bool
+
+
+def _access_of(conn: Connection, row, source: str) -> Access:
+    name = conn.execute(select(db.county.c.name).where(db.county.c.adcode == row["county_adcode"])
+                        ).scalar_one_or_none() if row["county_adcode"] else ""
+    return Access(who=row["login"], role=row["role"], county_adcode=row["county_adcode"], county_name=name or "",
+                  source=source)
+
+
+def sign_in(engine: Engine, login: str, password: str, source: str) -> SignedIn:
+    """Check a password and open a session of SESSION_HOURS. MAX_FAILED_LOGINS wrong passwords in
+    a row lock the account for LOCKOUT_MINUTES. Every attempt writes one audit row; a refusal
+    raises AccessRefused that does not say whether the login exists."""
+    login = (login or "").strip()
+    now = audit.utc_now()
+    wrong = "账号或密码不正确。"
+    with engine.begin() as conn:
+        row = conn.execute(select(db.account).where(db.account.c.login == login)).mappings().first()
+        if row is None:
+            _verify(_DUMMY_HASH, password)  # same time as a wrong password: logins cannot be probed
+            audit.record_in(conn, login or "(空)", source, audit.LOGIN_FAILED, "无此账号")
+            refusal = wrong
+        elif row["disabled"]:
+            audit.record_in(conn, login, source, audit.LOGIN_FAILED, "账号已停用")
+            refusal = "该账号已停用,请联系市级管理员。"
+        elif row["locked_until"] is not None and row["locked_until"] > now:
+            audit.record_in(conn, login, source, audit.LOGIN_FAILED, "账号锁定中")
+            minutes = max(1, int((row["locked_until"] - now).total_seconds() // 60) + 1)
+            refusal = f"连续输错密码 {MAX_FAILED_LOGINS} 次,账号已锁定,请 {minutes} 分钟后再试或请市级管理员重置密码。"
+        elif not _verify(row["password_hash"], password):
+            failed = row["failed_logins"] + 1
+            locked = now + timedelta(minutes=LOCKOUT_MINUTES) if failed >= MAX_FAILED_LOGINS else None
+            conn.execute(update(db.account).where(db.account.c.id == row["id"]).values(
+                failed_logins=0 if locked else failed, locked_until=locked))
+            audit.record_in(conn, login, source, audit.LOGIN_FAILED,
+                            f"密码错误,第 {failed} 次" + (f",账号锁定 {LOCKOUT_MINUTES} 分钟" if locked else ""))
+            refusal = (f"连续输错密码 {MAX_FAILED_LOGINS} 次,账号已锁定 {LOCKOUT_MINUTES} 分钟。" if locked else wrong)
+        else:
+            token = secrets.token_urlsafe(32)
+            conn.execute(update(db.account).where(db.account.c.id == row["id"]).values(
+                failed_logins=0, locked_until=None))
+            conn.execute(db.account_session.delete().where(db.account_session.c.account_id == row["id"],
+                                                           db.account_session.c.expires_at <= now))
+            conn.execute(db.account_session.insert().values(
+                token_sha256=_sha256(token), account_id=row["id"], created_at=now,
+                expires_at=now + timedelta(hours=SESSION_HOURS)))
+            audit.record_in(conn, login, source, audit.LOGIN, f"登录成功({ROLES[row['role']]})")
+            return SignedIn(token, _access_of(conn, row, source), bool(row["must_change"]))
+    raise AccessRefused(refusal)
+
+
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+def load_signed_in(engine: Engine, token: str | None, source: str = "") -> SignedIn | None:
+    """The session a token opens, or None: unknown, expired, or its account disabled."""
+    if not token:
+        return None
+    a, s = db.account, db.account_session
+    with engine.connect() as conn:
+        row = conn.execute(select(a).join(s, s.c.account_id == a.c.id).where(
+            s.c.token_sha256 == _sha256(token), s.c.expires_at > audit.utc_now(), a.c.disabled.is_(False))
+        ).mappings().first()
+        return SignedIn(token, _access_of(conn, row, source), bool(row["must_change"])) if row else None
+
+
+def sign_out(engine: Engine, token: str | None) -> None:
+    if token:
+        with engine.begin() as conn:
+            conn.execute(db.account_session.delete().where(db.account_session.c.token_sha256 == _sha256(token)))
+
+
+# ---- the wall's display link ---------------------------------------------------------------
+
+def create_display_token(engine: Engine, actor: Access, label: str) -> str:
+    """A new display link token (shown once). Admins only."""
+    actor.check_admin("管理大屏链接")
+    label = (label or "").strip() or "大屏"
+    token = secrets.token_urlsafe(24)
+    with engine.begin() as conn:
+        conn.execute(db.display_token.insert().values(token_sha256=_sha256(token), label=label[:40],
+                                                      created_at=audit.utc_now(), created_by=actor.who))
+        audit.record_in(conn, actor.who, actor.source, audit.ACCOUNT, f"新建大屏链接“{label}”")
+    return token
+
+
+def revoke_display_token(engine: Engine, actor: Access, token_id: int) -> None:
+    actor.check_admin("管理大屏链接")
+    t = db.display_token
+    with engine.begin() as conn:
+        label = conn.execute(select(t.c.label).where(t.c.id == token_id, t.c.revoked_at.is_(None))).scalar_one_or_none()
+        if label is None:
+            raise AccessRefused(f"没有在用的大屏链接(编号 {token_id})。")
+        conn.execute(update(t).where(t.c.id == token_id).values(revoked_at=audit.utc_now()))
+        audit.record_in(conn, actor.who, actor.source, audit.ACCOUNT, f"吊销大屏链接“{label}”(编号 {token_id})")
+
+
+def load_display_tokens(engine: Engine) -> pd.DataFrame:
+    t = db.display_token
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.id, t.c.label, t.c.created_at, t.c.created_by, t.c.revoked_at)
+                            .order_by(t.c.id)).all()
+    frame = pd.DataFrame(rows, columns=["id", "label", "created_at", "created_by", "revoked_at"])
+    return pd.DataFrame({"编号": frame["id"].astype("int64"), "名称": frame["label"],
+                         "创建时间(UTC)": frame["created_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}"),
+                         "创建人": frame["created_by"],
+                         "状态": frame["revoked_at"].map(lambda t: "在用" if t is None or pd.isna(t) else "已吊销")})
+
+
+def load_display_access(engine: Engine, token: str | None, source: str = "") -> Access | None:
+    """The wall's access for a display token that is not revoked, else None."""
+    if not token:
+        return None
+    t = db.display_token
+    with engine.connect() as conn:
+        label = conn.execute(select(t.c.label).where(t.c.token_sha256 == _sha256(token), t.c.revoked_at.is_(None))
+                             ).scalar_one_or_none()
+    return Access(who=f"大屏链接:{label}", role=DISPLAY, source=source) if label else None
+
+
+# ---- first start ---------------------------------------------------------------------------
+
+def build_demo_account_rows() -> list[dict]:
+    """The demo store's accounts (one per role, documented password, no forced change)."""
+    now = audit.utc_now()
+    return [dict(login=login, display_name=name, role=role, county_adcode=adcode,
+                 password_hash=_hasher.hash(DEMO_PASSWORD), must_change=False, failed_logins=0,
+                 locked_until=None, disabled=False, created_at=now)
+            for login, name, role, adcode in DEMO_ACCOUNTS]
+
+
+def ensure_first_admin(engine: Engine) -> str | None:
+    """On a store without any account (a real city's first start), create the admin `admin` with
+    a one-time password and return the console message naming it, as Jupyter prints its token;
+    else None. Another process racing to do the same loses on the unique login and returns None."""
+    with engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(db.account)).scalar_one():
+            return None
+    try:
+        password = add_account(engine, Access(who="系统", role=ADMIN, source="首次启动"), FIRST_ADMIN,
+                               "市级管理员", ADMIN)
+    except (IntegrityError, AccessRefused):
+        return None
+    return (f"首次启动:已建立市级管理员账号 {FIRST_ADMIN},一次性密码 {password}\n"
+            f"  请登录后立即修改密码;此密码只显示这一次。忘记时:python -m retrofit user reset {FIRST_ADMIN}")

@@ -1,0 +1,113 @@
+"""Roles through the real login form in AppTest: every page each role may open runs; 陇县's clerk
+asking for 麟游县's detail by URL gets a Chinese refusal (audited) and no 麟游县 rows; the wall's
+display link opens the wall without signing in; a first sign-in must change its password."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from builders import admin_as, copy_sqlite_store
+from retrofit import accounts, audit, db, ui
+from signing import sign_in
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+ROLES = ["leader", "admin", "clerk"]
+
+
+@pytest.fixture
+def store_copy(demo_url, tmp_path) -> str:
+    return copy_sqlite_store(demo_url, tmp_path / "store.db")
+
+
+def _app(monkeypatch, url: str) -> AppTest:
+    monkeypatch.setenv("RETROFIT_DB_URL", url)
+    return AppTest.from_file(str(APP), default_timeout=90)
+
+
+def _errors(at) -> str:
+    return "\n".join(e.value for e in at.error)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_a_role_may_open_runs_without_an_exception_or_a_refusal(demo_url, monkeypatch, role):
+    at = sign_in(_app(monkeypatch, demo_url), role).run()
+    signed_in = at.session_state[ui.ACCESS]
+    assert signed_in.role == role
+    for spec in ui.pages_for(signed_in):
+        at.switch_page(spec.path).run()
+        assert not at.exception, (spec.path, at.exception)
+        assert not at.error, (spec.path, _errors(at))
+
+
+def test_the_login_page_lists_the_demo_accounts_and_a_wrong_password_is_refused_and_audited(store_copy,
+                                                                                            monkeypatch):
+    at = _app(monkeypatch, store_copy).run()
+    assert any("演示账号" in w.value for w in at.warning)
+    at.text_input(key="login_name").input("longxian")
+    at.text_input(key="login_password").input("not-the-password")
+    next(b for b in at.button if b.label == "登录").click()
+    at.run()
+    assert "账号或密码不正确" in _errors(at)
+    failed = audit.load_audit(db.make_engine(store_copy), actions=(audit.LOGIN_FAILED,))
+    assert list(failed["操作人"]) == ["longxian"]
+
+
+@pytest.mark.parametrize("page, tab", [("pages/heating.py", "村户清单"), ("pages/renovation.py", "小区清单"),
+                                       ("pages/map.py", None)])
+def test_the_longxian_clerk_editing_the_url_to_linyou_is_refused_in_chinese_and_audited(
+        store_copy, monkeypatch, page, tab):
+    at = sign_in(_app(monkeypatch, store_copy), "clerk")
+    at.query_params["county"] = "麟游县"
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert "只能查看本县区(陇县)" in _errors(at)
+    detail_columns = {"村编码", "逾期阶段"}  # the village list's and the community list's
+    assert not any(detail_columns & set(frame.value.columns) for frame in at.dataframe)
+    refused = audit.load_audit(db.make_engine(store_copy), who="longxian", actions=(audit.REFUSED,))
+    assert len(refused) >= 1 and "只能查看本县区" in refused["内容"].iloc[0]
+
+
+def test_the_longxian_clerk_sees_own_villages_with_full_names(store_copy, monkeypatch):
+    at = sign_in(_app(monkeypatch, store_copy), "clerk")
+    at.query_params["county"] = "陇县"
+    at.run()
+    at.switch_page("pages/heating.py").run()
+    assert not at.exception and not at.error
+    villages = next(d.value for d in at.dataframe if "村编码" in getattr(d.value, "columns", []))
+    assert set(villages["县区"]) == {"陇县"}
+
+
+def test_the_wall_opens_on_its_display_link_without_signing_in(store_copy, monkeypatch):
+    token = accounts.create_display_token(db.make_engine(store_copy), admin_as("测试"), "会议室")
+    at = _app(monkeypatch, store_copy)
+    at.query_params["display"] = token
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state[ui.ACCESS].role == "display"
+    assert not any(t.key == "login_name" for t in at.text_input)
+
+
+def test_a_revoked_or_guessed_display_link_gets_a_refusal(store_copy, monkeypatch):
+    at = _app(monkeypatch, store_copy)
+    at.query_params["display"] = "guessed"
+    at.run()
+    assert "大屏链接无效或已被吊销" in _errors(at)
+
+
+def test_a_first_sign_in_must_change_the_one_time_password(store_copy, monkeypatch):
+    engine = db.make_engine(store_copy)
+    password = accounts.add_account(engine, admin_as("测试"), "linyou", "麟游县住建局", "clerk", "麟游县")
+    at = _app(monkeypatch, store_copy).run()
+    at.text_input(key="login_name").input("linyou")
+    at.text_input(key="login_password").input(password)
+    next(b for b in at.button if b.label == "登录").click()
+    at.run()
+    assert any(s.value == "首次登录,请修改密码" for s in at.subheader)
+    at.text_input(key="old_password").input(password)
+    at.text_input(key="new_password").input("linyou-new-password")
+    at.text_input(key="new_password_again").input("linyou-new-password")
+    next(b for b in at.button if b.label == "修改密码").click()
+    at.run()
+    assert not at.exception and at.session_state[ui.ACCESS].county_name == "麟游县"
+    assert not accounts.sign_in(engine, "linyou", "linyou-new-password", "本机").must_change
