@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from signing import sign_in
+
 from retrofit import db, fmt, province, report
 from retrofit.demo import DEMO_DATA_DATE
 
@@ -24,7 +26,7 @@ def province_url(tmp_path_factory):
 @pytest.fixture
 def app(province_url, monkeypatch):
     monkeypatch.setenv("RETROFIT_DB_URL", province_url)
-    return AppTest.from_file(str(APP), default_timeout=120)
+    return sign_in(AppTest.from_file(str(APP), default_timeout=120))
 
 
 @pytest.mark.parametrize("level", ["各市", "县区"])
@@ -34,6 +36,7 @@ def test_every_page_of_a_province_runs_at_both_levels(app, page, level):
     app.run()
     app.switch_page(page).run()
     assert not app.exception, app.exception
+    assert not any(t.key == "login_name" for t in app.text_input)   # the page itself ran, signed in
 
 
 def test_the_sidebar_offers_the_cities_and_a_city_scopes_the_overview(app, province_url):
