@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from retrofit import db, demo  # noqa: E402
+from retrofit.accounts import ADMIN, Access  # noqa: E402
 from retrofit.demo import DEMO_DATA_DATE  # noqa: E402
 from retrofit.intake import commit, validate  # noqa: E402
 from retrofit.intake.sheets import HOUSEHOLD_SHEET, PROJECT_SHEET  # noqa: E402
@@ -99,6 +100,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+BENCH = Access(who="bench", role=ADMIN)
+
+
 def run_case(url: str, kind: str, path: str, queue) -> None:
     """In a fresh process: check, preview, import and undo one file; times and peak RSS."""
     engine = db.make_engine(url)
@@ -109,9 +113,9 @@ def run_case(url: str, kind: str, path: str, queue) -> None:
     assert result.ok, result.error_table().head().to_string()
     preview = commit.build_preview(engine, result)
     previewed = time.perf_counter()
-    log_id = commit.commit_import(engine, result, "bench")
+    log_id = commit.commit_import(engine, result, BENCH)
     imported = time.perf_counter()
-    commit.undo_import(engine, log_id, "bench")
+    commit.undo_import(engine, log_id, BENCH)
     undone = time.perf_counter()
     rss_mb = peak_rss_mb()
     queue.put(dict(rows=len(result.sheets[0].frame), size_mb=len(content) / 1024 / 1024, check=checked - start,

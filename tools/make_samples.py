@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from retrofit import db, demo  # noqa: E402
+from retrofit.accounts import ADMIN as ADMIN_ROLE, Access  # noqa: E402
 from retrofit.demo import DEMO_DATA_DATE  # noqa: E402
 from retrofit.intake import templates, validate  # noqa: E402
 from retrofit.settings import DEMO_SEED  # noqa: E402
@@ -40,7 +41,7 @@ def _columns(sheet, header_row: int = 3) -> dict[str, int]:
 
 def heating_good(engine) -> bytes:
     """麟游县's ledger: every household installed by 11-14 connected that day, two new households."""
-    book = _book(templates.build_template(engine, "heating", "麟游县", 2026))
+    book = _book(templates.build_template(engine, ADMIN, "heating", "麟游县", 2026))
     sheet = book["一户一档"]
     col = _columns(sheet)
     last = max(r for r in range(4, sheet.max_row + 1) if sheet.cell(r, 1).value)
@@ -64,7 +65,7 @@ def heating_bad(engine) -> bytes:
     """麟游县's first rows with the mistakes counties make: an unknown village, a subsidy above the
     cost, a connection before installation, a date after the data date, a text amount, a
     duplicate code, a row of 凤县, an unknown route."""
-    book = _book(templates.build_template(engine, "heating", "麟游县", 2026))
+    book = _book(templates.build_template(engine, ADMIN, "heating", "麟游县", 2026))
     sheet = book["一户一档"]
     sheet.delete_rows(24, sheet.max_row)
     col = _columns(sheet)
@@ -81,7 +82,7 @@ def heating_bad(engine) -> bytes:
 
 def heating_csv_gbk(engine) -> bytes:
     """A county's own CSV (saved by Excel in GBK): aliases, dates written 2026.3.5, "—" for empty."""
-    book = _book(templates.build_template(engine, "heating", "凤县", 2026))
+    book = _book(templates.build_template(engine, ADMIN, "heating", "凤县", 2026))
     sheet = book["一户一档"]
     aliases = {"户主姓名": "户主", "通气通电日期": "通气(电)日期", "技术路线": "改造方式"}
     headers = [aliases.get(str(c.value).rstrip("*"), str(c.value).rstrip("*")) for c in sheet[3]]
@@ -96,7 +97,7 @@ def heating_csv_gbk(engine) -> bytes:
 
 def renovation_good(engine) -> bytes:
     """凤翔区's communities: the ones started get their finish date."""
-    book = _book(templates.build_template(engine, "renovation", "凤翔区", 2026))
+    book = _book(templates.build_template(engine, ADMIN, "renovation", "凤翔区", 2026))
     sheet = book["小区台账"]
     col = _columns(sheet)
     for r in range(4, sheet.max_row + 1):
@@ -107,7 +108,7 @@ def renovation_good(engine) -> bytes:
 
 def renovation_bad(engine) -> bytes:
     """凤翔区's communities with coordinates swapped (latitude first) and a finish before the start."""
-    book = _book(templates.build_template(engine, "renovation", "凤翔区", 2026))
+    book = _book(templates.build_template(engine, ADMIN, "renovation", "凤翔区", 2026))
     sheet = book["小区台账"]
     col = _columns(sheet)
     lon, lat = sheet.cell(4, col["经度"]).value, sheet.cell(4, col["纬度"]).value
@@ -119,7 +120,7 @@ def renovation_bad(engine) -> bytes:
 def funds_good(engine) -> bytes:
     """The city's 2026 allocations and payments, with one more allocation for 陇县's heating
     subsidies and a first payment from it."""
-    book = _book(templates.build_template(engine, "funds", None, 2026))
+    book = _book(templates.build_template(engine, ADMIN, "funds", None, 2026))
     book["资金下达"].append(["宝财农〔2026〕88号", "清洁取暖", "陇县", 2026, "省级补助", 150, date(2026, 11, 18)])
     book["资金拨付"].append(["ZF-610327-LX0088", "宝财农〔2026〕88号", "陇县", None, 60, date(2026, 11, 19)])
     return _save(book)
@@ -127,7 +128,7 @@ def funds_good(engine) -> bytes:
 
 def funds_bad(engine) -> bytes:
     """凤翔区's payments with one paid before its money arrived and one more than was allocated."""
-    book = _book(templates.build_template(engine, "funds", "凤翔区", 2026))
+    book = _book(templates.build_template(engine, ADMIN, "funds", "凤翔区", 2026))
     sheet = book["资金拨付"]
     col = _columns(sheet)
     first = sheet.cell(4, col["下达文号"]).value
@@ -138,8 +139,11 @@ def funds_bad(engine) -> bytes:
 
 def plans_good(engine) -> bytes:
     """Batches, heating years and the 2026 per-county targets as the store has them."""
-    return templates.build_template(engine, "plans", None, 2026)
+    return templates.build_template(engine, ADMIN, "plans", None, 2026)
 
+
+# Samples are written by the city admin (a clerk may fetch only their own county's template).
+ADMIN = Access(who="示例文件", role=ADMIN_ROLE)
 
 SAMPLES = {  # file -> (builder, should be accepted)
     "麟游县_清洁取暖一户一档_2026_正确.xlsx": (heating_good, True),

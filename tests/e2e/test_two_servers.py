@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from builders import copy_sqlite_store
-from conftest import ROOT, _free_port, serve_store, wait_for_health, wait_until_settled
+from builders import admin_as, copy_sqlite_store
+from conftest import ROOT, _free_port, serve_store, sign_in, wait_for_health, wait_until_settled
 from intake_files import fill_one_connection
 
 from retrofit import db, demo
@@ -122,7 +122,7 @@ def _county_progress(page, base: str) -> str:
 
 def _fill_one_connection(store_url: str, path: Path) -> None:
     """The county's template with one more household connected on CONNECTED_ON."""
-    path.write_bytes(templates.build_template(db.make_engine(store_url), "heating", COUNTY, 2026))
+    path.write_bytes(templates.build_template(db.make_engine(store_url), admin_as("测试"), "heating", COUNTY, 2026))
     fill_one_connection(path, CONNECTED_ON)
 
 
@@ -146,6 +146,8 @@ def test_an_import_through_the_command_line_shows_on_both_servers_behind_nginx(
     contexts = [_context_on(browser, front, server) for server in servers]
     try:
         pages = [context.new_page() for context in contexts]
+        for page in pages:   # each browser signs in through nginx, on the server its cookie reaches
+            sign_in(page, front)
         # Sticky: a browser's requests carry its cookie, so all of them (the page's websocket hashes
         # on the same cookie) reach one server.
         for context, server in zip(contexts, servers):

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from builders import NORTH
+from builders import NORTH, admin_as
 from intake_files import assert_refused_unchanged, build_projects, check, errors_of, project
 from retrofit import db, report
 from retrofit.intake import commit
@@ -51,7 +51,7 @@ def with_community(city):
     """北县 with one 2026 community, P1, to pay renovation money to."""
     result = check(city, build_projects([project("P1")]))
     assert result.ok, errors_of(result)
-    commit.commit_import(city, result, "测试")
+    commit.commit_import(city, result, admin_as("测试"))
     return city
 
 
@@ -66,12 +66,12 @@ def test_an_allocation_and_its_payments_import_in_one_file_and_undo(with_communi
     assert result.ok, errors_of(result)
     preview = commit.build_preview(with_community, result)
     assert preview.counts == dict(inserted=3, updated=0, unchanged=0)
-    log_id = commit.commit_import(with_community, result, "北县财政 李四")
+    log_id = commit.commit_import(with_community, result, admin_as("北县财政 李四"))
     assert _disbursed(with_community) == 800_000
     with with_community.connect() as conn:
         project_ids = set(conn.execute(select(db.fund_disbursement.c.project_id)).scalars())
     assert project_ids == {_project_id(with_community, "P1")}
-    commit.undo_import(with_community, log_id, "北县财政 李四")
+    commit.undo_import(with_community, log_id, admin_as("北县财政 李四"))
     assert commit.compute_store_checksum(with_community) == before
 
 
@@ -81,22 +81,22 @@ def _project_id(engine, code: str) -> int:
 
 
 def test_a_corrected_payment_updates_in_place_by_voucher_number(with_community):
-    commit.commit_import(with_community, check(with_community, build_funds([allocation()], [payment("ZF-1")])), "甲")
+    commit.commit_import(with_community, check(with_community, build_funds([allocation()], [payment("ZF-1")])), admin_as("甲"))
     result = check(with_community, build_funds([], [payment("ZF-1", **{"拨付金额(万元)": 45})]))
     preview = commit.build_preview(with_community, result)
     assert preview.counts == dict(inserted=0, updated=1, unchanged=0)
     assert preview.changes[["字段", "原值", "新值"]].values.tolist() == [["拨付金额(万元)", "400000", "450000"]]
-    commit.commit_import(with_community, result, "甲")
+    commit.commit_import(with_community, result, admin_as("甲"))
     assert _disbursed(with_community) == 450_000
 
 
 def test_the_same_payments_twice_change_nothing(with_community):
     content = build_funds([allocation()], [payment("ZF-1")])
-    commit.commit_import(with_community, check(with_community, content), "甲")
+    commit.commit_import(with_community, check(with_community, content), admin_as("甲"))
     before = commit.compute_store_checksum(with_community)
     again = check(with_community, content)
     assert commit.build_preview(with_community, again).changes_nothing
-    commit.commit_import(with_community, again, "甲")
+    commit.commit_import(with_community, again, admin_as("甲"))
     assert commit.compute_store_checksum(with_community) == before
 
 
@@ -130,7 +130,7 @@ PAYMENT_CASES = {
 
 @pytest.mark.parametrize("case", list(PAYMENT_CASES))
 def test_malformed_payments_name_the_cell_and_change_nothing(with_community, case):
-    commit.commit_import(with_community, check(with_community, build_funds([allocation()], [])), "甲")
+    commit.commit_import(with_community, check(with_community, build_funds([allocation()], [])), admin_as("甲"))
     rows, expected = PAYMENT_CASES[case]
     result = check(with_community, build_funds([], rows))
     assert errors_of(result) == expected
