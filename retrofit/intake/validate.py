@@ -740,5 +740,7 @@ def _rules_nodes(raw, frame, bad, context: Context, result: CheckResult) -> None
                                  frame["due_on"])])
 
 
-RULES = {DISBURSEMENTS: _rules_disbursements, NODES: _rules_nodes, TOWNSHIPS: _rules_townships, VILLAGES: _rules_villages, HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects, ALLOCATIONS: _rules_allocations,
-         HEATING_PLANS: _rules_plans, BATCHES: _rules_batches, HEATING_YEARS: _rules_heating_years}
+RULES = {DISBURSEMENTS: _rules_disbursements, NODES: _rules_nodes, TOWNSHIPS: _rules_townships,
+         VILLAGES: _rules_villages, HOUSEHOLDS: _rules_households, PROJECTS: _rules_projects,
+         ALLOCATIONS: _rules_allocations, HEATING_PLANS: _rules_plans, BATCHES: _rules_batches,
+         HEATING_YEARS: _rules_heating_years}

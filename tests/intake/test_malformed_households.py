@@ -140,5 +140,6 @@ def test_a_workbook_without_a_ledger_sheet_is_refused(city):
     content = build_xlsx([{"姓名": "王", "年龄": 3}], ["姓名", "年龄"], sheet="Sheet1", title=None)
     result = check(city, content)
     assert errors_of(result) == [(None, "", "Sheet1", "未找到可导入的工作表:文件中的工作表为 Sheet1,但没有一张的表头含有模板的列名"
-                                                      "(应为 “改造批次”、“取暖年度”、“取暖任务”、“计划节点”、“乡镇”、“村”、“资金下达”、“小区台账”、“资金拨付”、“一户一档” 之一,请用模板填写)")]
+                                                      "(应为 “改造批次”、“取暖年度”、“取暖任务”、“计划节点”、“乡镇”、“村”、"
+                                                      "“资金下达”、“小区台账”、“资金拨付”、“一户一档” 之一,请用模板填写)")]
     assert_refused_unchanged(city, result)
