@@ -118,11 +118,23 @@ def _plain(value):
     return value
 
 
+_PYTHON_TYPES = frozenset({type(None), str, int, bool, date})
+
+
+def _column_values(series: pd.Series) -> list:
+    """A column as plain Python values, None for empty. The checked frame's columns mostly hold
+    Python objects already: those pass in one scan instead of a call per cell."""
+    values = series.tolist()
+    if all(type(v) in _PYTHON_TYPES for v in values):
+        return values
+    return [_plain(v) for v in values]
+
+
 def _rows(sheet: CheckedSheet) -> list[dict]:
     columns = sheet.spec.stored_columns
     frame = sheet.frame
-    return [dict(zip(columns, (_plain(v) for v in values)), _row=row)
-            for row, values in zip(frame.index, frame[columns].itertuples(index=False, name=None))]
+    values = zip(*(_column_values(frame[c]) for c in columns))
+    return [dict(zip(columns, cells), _row=row) for row, cells in zip(frame.index, values)]
 
 
 def _same(a, b) -> bool:

@@ -12,6 +12,8 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache, lru_cache
 
 import python_calamine
 
@@ -20,6 +22,7 @@ from .sheets import (ID_NUMBER_HEADERS, INSTRUCTIONS_SHEET, LISTS_SHEET, META_SH
 
 MAX_FILE_BYTES = 30 * 1024 * 1024   # a county's ledger is a few MB; 100,000 households ≈ 8 MB
 HEADER_SEARCH_ROWS = 30             # headers are looked for in the first rows only
+_PLAIN_TYPES = (int, date, datetime)   # cells clean_cell would return as they are
 EMPTY_MARKS = {"", "—", "——", "-", "--", "–", "/", "\\", "无", "空"}
 ZIP_MAGIC, OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -57,11 +60,23 @@ def clean_cell(value):
     if value is None or value == "":
         return None
     if type(value) is str:
-        text = unicodedata.normalize("NFKC", value).strip()
-        return None if text in EMPTY_MARKS else text
+        return _clean_text(value)
     if isinstance(value, float) and value != value:  # NaN
         return None
     return value
+
+
+@lru_cache(maxsize=1 << 16)
+def _clean_text(value: str) -> str | None:
+    """Cached: a county's file repeats its villages, routes and names in every row."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    return None if text in EMPTY_MARKS else text
+
+
+def clean_row(row: list) -> list:
+    """Every cell of a row cleaned; numbers and dates (most cells of a large file) pass untouched
+    without a call."""
+    return [c if type(c) in _PLAIN_TYPES or (type(c) is float and c == c) else clean_cell(c) for c in row]
 
 
 def detect_kind(content: bytes, file_name: str) -> str:
@@ -203,13 +218,21 @@ def _match(spec: SheetSpec, names: list[str]) -> dict[str, tuple[int, str]]:
     return found
 
 
-def _repeats_header(spec: SheetSpec, row: list, first_index: int, header_set: set) -> bool:
+def _repeats_header(spec: SheetSpec, row: list, cells: list, first_index: int, header_set: set) -> bool:
     """A row below the header that repeats most of it (two tables pasted one under the other).
-    Only rows whose key cell reads like the key header are examined in full (speed)."""
-    first = row[first_index] if first_index < len(row) else None
-    if not isinstance(first, str) or normalise_header(first) not in spec.fields[0].names:
+    Only rows whose (cleaned) key cell reads like the key header are examined in full (speed): a
+    code's first character is seldom a header's, so most rows stop at one set lookup."""
+    first = cells[first_index] if first_index < len(cells) else None
+    if not isinstance(first, str) or first.lstrip("*※ ")[:1] not in _first_characters(spec.fields[0].names):
+        return False
+    if normalise_header(first) not in spec.fields[0].names:
         return False
     return len(set(_match(spec, _header_names(row)).values()) & header_set) > len(header_set) // 2
+
+
+@cache
+def _first_characters(names: tuple[str, ...]) -> frozenset:
+    return frozenset(name[:1] for name in names)
 
 
 def find_header(grid: list[list], specs=SHEETS) -> tuple[SheetSpec, int, dict] | None:
@@ -251,10 +274,10 @@ def read_book(content: bytes, file_name: str, specs=SHEETS) -> RawBook:
         for r, row in enumerate(grids[name].rows()):
             if r <= header:
                 continue
-            cells = [clean_cell(c) for c in row]
+            cells = clean_row(row)
             if all(c is None for c in cells):
                 continue
-            if _repeats_header(spec, row, first_index, header_set):
+            if _repeats_header(spec, row, cells, first_index, header_set):
                 repeated.append(r + 1)
                 continue
             rows.append((r + 1, cells))

@@ -325,6 +325,11 @@ def _cell_error(raw: RawSheet, errors: list, row: int, column: str, value, messa
     errors.append(IntakeError(raw.name, row, header, show(value), message, index))
 
 
+# Cells already of their column's type, taken as they are without a call (a 100,000-row file
+# has 1.7 million cells). Exact types: a datetime is a date but still goes through parse_date.
+_READY_TYPE = {"date": date, "text": str, "place": str, "choice": str}
+
+
 def _parse_cells(raw: RawSheet, errors: list) -> tuple[dict[str, list], set[tuple[int, str]]]:
     """Typed columns and the (row, column) cells that failed to parse (not checked again)."""
     values, bad = {}, set()
@@ -334,10 +339,11 @@ def _parse_cells(raw: RawSheet, errors: list) -> tuple[dict[str, list], set[tupl
             continue
         index = raw.columns[f.column][0]
         column = []
+        ready = _READY_TYPE.get(f.kind)
         for row, cells in raw.rows:
             cell = cells[index] if index < len(cells) else None
-            if cell is None:
-                column.append(None)
+            if cell is None or type(cell) is ready:
+                column.append(cell)
                 continue
             try:
                 column.append(_parse(f, cell))
