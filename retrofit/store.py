@@ -181,6 +181,11 @@ def replacing_store(engine: Engine, force: bool = False, action: str = "演示�
         db.write_meta(conn, revision=state.revision, store_id=db.new_store_id(),
                       **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
         db.bump_revision(conn)
+        if conn.dialect.name == "postgresql":
+            # Planner statistics for the tables just filled, now rather than when autovacuum gets
+            # to them: without them the summary's build and the first county import pick
+            # nested-loop plans (an import 7x slower right after a demo build).
+            conn.exec_driver_sql("ANALYZE")
         summary.refresh_summary(conn)
     use_wal(engine)
 
