@@ -44,14 +44,18 @@ with right:
     st.subheader("县区分布")
     program = st.segmented_control("地图指标", list(RANKED), format_func=lambda p: f"{PROGRAMS[p]}{find_measure(p, RANKED[p]).label}",
                                    default=HEATING, key="overview_map", label_visibility="collapsed") or HEATING
-    # The map colours counties whatever the ranking level.
-    table = ui.cached(report.rank_measure, program, RANKED[program], f.county_scope, f.previous)
     measure = find_measure(program, RANKED[program])
-    boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
-    ui.render_deck(maps.build_county_deck(table, measure, boundaries, view, zoom_step=maps.HALF_WIDTH_ZOOM_STEP),
-                   key="overview_map_deck", height=620,
-                   export_figure=charts.build_choropleth_figure(table, measure, ui.chart_meta(), boundaries, view),
-                   note=geo.build_boundary_note(table, boundaries))
+
+    def build_map():
+        # The map colours counties whatever the ranking level.
+        table = ui.cached(report.rank_measure, program, RANKED[program], f.county_scope, f.previous)
+        boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
+        return (maps.build_county_deck(table, measure, boundaries, view, zoom_step=maps.HALF_WIDTH_ZOOM_STEP),
+                charts.build_choropleth_figure(table, measure, ui.chart_meta(), boundaries, view),
+                geo.build_boundary_note(table, boundaries))
+
+    deck, figure, note = ui.view("overview_map", (program,), build_map)
+    ui.render_deck(deck, key="overview_map_deck", height=620, export_figure=figure, note=note)
     st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
 lag_col, money_col = st.columns([3, 2])

@@ -40,13 +40,21 @@ with table_col:
                                                measure.base_label, ranked_as=f.unit),
                     f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
 with chart_col:
-    ui.render_chart(charts.build_ranking_figure(ranking, measure, ui.chart_meta(),
-                                                title=f"各{f.unit}{PROGRAMS[program]}{measure.label}排名"),
-                    "ranking_bars", clickable=f.scope.level == report.COUNTY_LEVEL)
+    ui.render_chart(ui.view("ranking_bars", (program, key), lambda: charts.build_ranking_figure(
+        ranking, measure, ui.chart_meta(), title=f"各{f.unit}{PROGRAMS[program]}{measure.label}排名")),
+        "ranking_bars", clickable=f.scope.level == report.COUNTY_LEVEL)
 
 reports = [d for d in ui.cached(queries.load_report_dates) if d <= f.scope.as_of][-TREND_REPORTS:]
-trend = ui.cached(report.compute_trend, program, key, f.scope, reports)
-if not trend.empty:
+
+
+def build_trend():
+    trend = ui.cached(report.compute_trend, program, key, f.scope, reports)
+    if trend.empty:
+        return None
     curve = ui.cached(report.compute_target_curve, program, key, f.scope, reports[0], reports[-1])
-    ui.render_chart(charts.build_trend_figure(trend, measure, ui.chart_meta(), list(f.county_names), curve=curve),
-                    "ranking_trend")
+    return charts.build_trend_figure(trend, measure, ui.chart_meta(), list(f.county_names), curve=curve)
+
+
+trend_figure = ui.view("ranking_trend", (program, key), build_trend)
+if trend_figure is not None:
+    ui.render_chart(trend_figure, "ranking_trend")

@@ -126,6 +126,23 @@ def cached(function, *args, **kwargs):
                         tuple(sorted(kwargs.items())), reported_day())
 
 
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _built(key: str, _build):
+    return _build()
+
+
+def view(name: str, parts: tuple, build):
+    """`build()` (a figure, a map, a display table: what a page draws) once per data revision
+    for this page element `name`, the sidebar filters, the reader's role and county, the 口径
+    and `parts` (the page's own choices), shared by every session of this server: a warm rerun
+    re-emits what was built instead of rebuilding it in Python. The object is shared: never
+    change it after it is built."""
+    current = st.session_state.get(ACCESS)
+    reader = (current.role, current.county_adcode) if current else None
+    key = repr((store_key(), reported_day(), filters(), reader, name, parts))
+    return _built(hashlib.sha256(key.encode()).hexdigest(), build)
+
+
 REPORTED = "reported"  # the sidebar's 口径 choice and its URL parameter: as reported on the as-of date
 READINGS = {"now": "按现有数据", REPORTED: "按当日已报送"}
 
@@ -371,15 +388,17 @@ def render_figure_downloads(fig: go.Figure, key: str) -> None:
                                help=f"下载{fmt_.upper()}(含标题、单位、数据截至日期与来源)")
 
 
-def render_table_downloads(table: pd.DataFrame, title: str, key: str) -> None:
-    """XLSX (formatted, flags coloured) and CSV (UTF-8 with BOM for Excel/WPS) of the table."""
+def render_table_downloads(table, title: str, key: str) -> None:
+    """XLSX (formatted, flags coloured) and CSV (UTF-8 with BOM for Excel/WPS) of the table (or of
+    what `table()` returns, for a paged list: the whole list, read only when a file is asked for)."""
     stem, meta = _file_stem(title), chart_meta()  # read here: the download callables run off the script thread
+    whole = table if callable(table) else (lambda: table)
     with st.container(horizontal=True, key=f"{key}_downloads", gap="small"):
         st.download_button("XLSX", data=audited(f"表格 {stem}.xlsx",
-                                                lambda: exports.build_table_xlsx({title: table}, title, meta)),
+                                                lambda: exports.build_table_xlsx({title: whole()}, title, meta)),
                            file_name=f"{stem}.xlsx", mime=exports.XLSX_MIME, on_click="ignore", type="tertiary",
                            icon=":material/download:", key=f"{key}_xlsx")
-        st.download_button("CSV", data=audited(f"表格 {stem}.csv", lambda: exports.build_table_csv(table)),
+        st.download_button("CSV", data=audited(f"表格 {stem}.csv", lambda: exports.build_table_csv(whole())),
                            file_name=f"{stem}.csv",
                            mime=exports.CSV_MIME, on_click="ignore", type="tertiary", icon=":material/download:",
                            key=f"{key}_csv")
@@ -412,6 +431,24 @@ def hide_chrome() -> None:
 
 
 ROW_PX, HEADER_PX, MAX_FULL_ROWS = 35, 36, 16
+# Rows per page a reader may choose; a table longer than the largest is shown a page at a time
+# (drawing a styled table costs about 0.2 ms per row on the server, 1 s for 5,000 rows).
+PAGE_SIZES, DEFAULT_PAGE_SIZE = (50, 100, 200), 100
+
+
+def render_pager(key: str, total: int) -> tuple[int, int]:
+    """A rows-per-page choice and a page number for a list of `total` rows, with 第 x/y 页;
+    returns (offset, limit) of the page to show."""
+    with st.container(horizontal=True, vertical_alignment="bottom", key=f"{key}_pager", gap="small"):
+        size = st.selectbox("每页行数", PAGE_SIZES, index=PAGE_SIZES.index(DEFAULT_PAGE_SIZE), key=f"{key}_size",
+                            width=110)
+        pages = max(1, -(-total // size))
+        # The page count in the key: a shorter list never holds a page number past its end.
+        page = st.number_input("页码", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page_{size}_{pages}",
+                               width=130)
+        st.markdown(f"第 **{page}/{pages}** 页 · 共 {total:,} 行")
+    return (page - 1) * size, size
+
 
 
 def _number_formats(table: pd.DataFrame) -> dict[str, list[str]]:
@@ -431,16 +468,21 @@ def _number_formats(table: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False, late_column: str | None = None,
-                 late_values: tuple | None = None, **kwargs):
+                 late_values: tuple | None = None, whole=None, **kwargs):
     """A table without index, with XLSX / CSV downloads named after `title`. Short tables show
-    every row (no inner scrollbar). With `flags` the 标识 column is coloured; with `late_column`
-    its cells are written red when non-empty (or when among `late_values`). Extra keyword
-    arguments go to st.dataframe."""
-    height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
-    data = style_flags(table) if flags else table.style
+    every row (no inner scrollbar); one longer than the largest page (PAGE_SIZES) a page at a
+    time, the downloads holding every row. With `flags` the 标识 column is coloured; with
+    `late_column` its cells are written red when non-empty (or when among `late_values`). For a
+    list paged in SQL, `table` is the page and `whole()` gives the whole list for the downloads.
+    Extra keyword arguments go to st.dataframe."""
     if table.empty:
         st.info(f"{fmt.escape_markdown(title)}:没有符合当前筛选条件的记录。")
         return None
+    if whole is None and len(table) > max(PAGE_SIZES):
+        whole, (offset, limit) = table, render_pager(key, len(table))
+        table = table.iloc[offset:offset + limit].reset_index(drop=True)
+    height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
+    data = style_flags(table) if flags else table.style
     data = data.format(na_rep="—")
     for pattern, columns in _number_formats(table).items():
         data = data.format(pattern, subset=columns, na_rep="—")
@@ -449,7 +491,7 @@ def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False,
         data = data.map(lambda v: f"color: {FLAG_COLOURS['red']}; font-weight: 600" if late(v) else "",
                         subset=[late_column])
     shown = st.dataframe(data, hide_index=True, height=kwargs.pop("height", height), key=key, **kwargs)
-    render_table_downloads(table, title, key)
+    render_table_downloads(table if whole is None else whole, title, key)
     return shown
 
 
