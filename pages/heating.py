@@ -39,10 +39,10 @@ with progress_tab:
                                            list(MILESTONE_STANDING), "task_households", NO_MILESTONE), meta)),
             "milestones_by_county", clickable=True)
     with right:
-        ranking = ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous)
         st.markdown("**完成率排名**(通气通电 ÷ 计划含结转、扣除核减;完整表格见“县区排名”)")
-        ui.render_table(tables.build_compact_ranking_table(ranking, f.unit), "清洁取暖完成率排名", "heating_ranking",
-                        flags=True)
+        ui.render_table(ui.view("heating_ranking", (), lambda: tables.build_compact_ranking_table(
+            ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous), f.unit)),
+            "清洁取暖完成率排名", "heating_ranking", flags=True)
 
 with routes_tab:
     def build_routes():
@@ -58,9 +58,9 @@ with routes_tab:
     ui.render_table(economics_table, "分技术路线户均经济账", "economics_table")
 
 with procurement_tab:
-    procurement = ui.cached(queries.load_procurement, year, as_of, counties)
     st.markdown("**各县区设备招标采购环节**(实施方案下发 → 供应商报名 → 招标入库 → 供货安装)")
-    ui.render_table(tables.build_procurement_table(procurement), "各县区设备招标采购环节", "procurement_table",
+    ui.render_table(ui.view("procurement", (), lambda: tables.build_procurement_table(
+        ui.cached(queries.load_procurement, year, as_of, counties))), "各县区设备招标采购环节", "procurement_table",
                     late_column="当前环节",
                     late_values=("实施方案未下发",))
 

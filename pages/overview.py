@@ -36,8 +36,8 @@ with left:
     st.subheader(f"{f.unit}排名")
     for program, key in RANKED.items():
         measure = find_measure(program, key)
-        ranking = ui.cached(report.rank_measure, program, key, f.scope, f.previous)
-        shown = tables.build_compact_ranking_table(ranking, f.unit)
+        shown = ui.view("overview_ranking", (program, key), lambda p=program, k=key: tables.build_compact_ranking_table(
+            ui.cached(report.rank_measure, p, k, f.scope, f.previous), f.unit))
         st.markdown(f"**{PROGRAMS[program]} · {measure.label}**")
         ui.render_table(shown, f"{PROGRAMS[program]}{measure.label}排名", f"overview_ranking_{program}", flags=True)
 with right:
@@ -61,18 +61,22 @@ with right:
 lag_col, money_col = st.columns([3, 2])
 with lag_col:
     st.subheader("落后县区(红色标识)")
-    laggards = ui.cached(report.compute_laggards, f.scope)
+    laggards = ui.view("laggards", (), lambda: tables.build_laggard_table(ui.cached(report.compute_laggards, f.scope)))
     if laggards.empty:
         st.success("所有县区均未落后目标线超过阈值。")
     else:
-        ui.render_table(tables.build_laggard_table(laggards), "落后县区", "laggards_table")
+        ui.render_table(laggards, "落后县区", "laggards_table")
 with money_col:
     st.subheader("资金留置")
-    retained = ui.cached(report.compute_retained_funds, f.scope, flagged_only=True)
+    def build_retained():
+        retained = ui.cached(report.compute_retained_funds, f.scope, flagged_only=True)
+        return (measures.compute_retained_total(retained),
+                tables.build_retained_table(retained)[["县区", "工作", "年度", "资金来源", "未拨付(万元)", "已下达天数"]])
+
+    retained_total, retained_table = ui.view("retained", (), build_retained)
     st.markdown(f"往年资金未拨付,或下达超过{RETENTION_AGE_DAYS}天仍分文未拨付:合计 "
-                f"**:red[{fmt.format_yuan(measures.compute_retained_total(retained))}]**")
-    ui.render_table(tables.build_retained_table(retained)[["县区", "工作", "年度", "资金来源", "未拨付(万元)", "已下达天数"]],
-                    "资金留置", "retained_table")
+                f"**:red[{fmt.format_yuan(retained_total)}]**")
+    ui.render_table(retained_table, "资金留置", "retained_table")
 
 st.subheader("督办事项")
 items = ui.cached(report.compute_supervision, f.scope, open_only=True)

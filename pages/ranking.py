@@ -36,9 +36,9 @@ st.markdown(f"**{PROGRAMS[program]} · {measure.label}** = {measure.description}
 
 table_col, chart_col = st.columns([6, 5])
 with table_col:
-    ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit, measure.done_label,
-                                               measure.base_label, ranked_as=f.unit),
-                    f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
+    ui.render_table(ui.view("ranking_table", (program, key), lambda: tables.build_ranking_table(
+        ranking, measure.label, measure.unit, measure.done_label, measure.base_label, ranked_as=f.unit)),
+        f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
 with chart_col:
     ui.render_chart(ui.view("ranking_bars", (program, key), lambda: charts.build_ranking_figure(
         ranking, measure, ui.chart_meta(), title=f"各{f.unit}{PROGRAMS[program]}{measure.label}排名")),

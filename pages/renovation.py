@@ -41,10 +41,10 @@ with money_tab:
         ui.render_chart(ui.view("investment", (), lambda: charts.build_investment_figure(progress, meta)), "investment",
                         clickable=True)
     with right:
-        ranking = ui.cached(report.rank_measure, RENOVATION, "investment_rate", f.scope, f.previous)
         st.markdown("**投资完成率排名**(完整表格见“排名”)")
-        ui.render_table(tables.build_compact_ranking_table(ranking, f.unit), "老旧小区改造投资完成率排名",
-                        "investment_ranking", flags=True)
+        ui.render_table(ui.view("investment_ranking", (), lambda: tables.build_compact_ranking_table(
+            ui.cached(report.rank_measure, RENOVATION, "investment_rate", f.scope, f.previous), f.unit)),
+            "老旧小区改造投资完成率排名", "investment_ranking", flags=True)
 
 with funds_tab:
     retained = ui.cached(report.compute_retained_funds, f.scope, RENOVATION)
@@ -58,7 +58,8 @@ with funds_tab:
             retained, bands, meta)), "retained_by_county", clickable=True)
     st.markdown(f"**已下达未拨付明细**(截至{fmt.format_date(f.scope.as_of)};标红为资金留置:往年资金未拨付,"
                 f"或下达超过{RETENTION_AGE_DAYS}天仍分文未拨付)")
-    ui.render_table(tables.build_retained_table(retained), "已下达未拨付明细", "retained_detail", flags=True)
+    ui.render_table(ui.view("retained_detail", (), lambda: tables.build_retained_table(retained)), "已下达未拨付明细",
+                    "retained_detail", flags=True)
 
 with list_tab:
     query = st.text_input("搜索小区、街道或县区", placeholder="例如:家属院 / 经二路 / 凤翔区")
