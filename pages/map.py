@@ -48,12 +48,14 @@ def build_map():
             notes.append(f"小区点位较多:{found:,} 个小区中均匀抽取 {len(sample):,} 个显示")
     boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
     note = ";".join([n for n in [geo.build_boundary_note(table, boundaries)] if n] + notes)
+    meta = ui.chart_meta()
     return (maps.build_county_deck(table, measure, boundaries, view, villages, communities),
-            charts.build_choropleth_figure(table, measure, ui.chart_meta(), boundaries, view), note)
+            lambda: charts.build_choropleth_figure(table, measure, meta, boundaries, view), note)
 
 
-deck, figure, note = ui.view("county_map", (program, key, tuple(points)), build_map)
-ui.render_deck(deck, key="county_map", export_figure=figure, note=note)
+deck, figure, note = ui.view("county_map", (program, key, tuple(points), MAP_POINTS_MAX), build_map)
+ui.render_deck(deck, key="county_map", export_figure=figure, note=note,
+               export_title=charts.describe_choropleth_title(measure))
 st.caption("县区颜色:红=落后目标线超过阈值,黄=落后,绿=达到;村点颜色为该村完成率对照全市完成率目标线;"
            "小区点红色表示有逾期阶段。点击县区(或县区内的村、小区点位)即按该县区筛选全部页面。"
            "底图为空白(离线),边界仅供示意。")

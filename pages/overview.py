@@ -50,12 +50,14 @@ with right:
         # The map colours counties whatever the ranking level.
         table = ui.cached(report.rank_measure, program, RANKED[program], f.county_scope, f.previous)
         boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
+        meta = ui.chart_meta()
         return (maps.build_county_deck(table, measure, boundaries, view, zoom_step=maps.HALF_WIDTH_ZOOM_STEP),
-                charts.build_choropleth_figure(table, measure, ui.chart_meta(), boundaries, view),
+                lambda: charts.build_choropleth_figure(table, measure, meta, boundaries, view),
                 geo.build_boundary_note(table, boundaries))
 
     deck, figure, note = ui.view("overview_map", (program,), build_map)
-    ui.render_deck(deck, key="overview_map_deck", height=620, export_figure=figure, note=note)
+    ui.render_deck(deck, key="overview_map_deck", height=620, export_figure=figure, note=note,
+                   export_title=charts.describe_choropleth_title(measure))
     st.caption("红=落后目标线超过阈值,黄=落后,绿=达到。点击县区即可按该县区筛选全部页面。")
 
 lag_col, money_col = st.columns([3, 2])

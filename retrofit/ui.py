@@ -373,16 +373,19 @@ def _file_stem(title: str) -> str:
     return f"{clean}_{filters().scope.as_of.isoformat()}"
 
 
-def render_figure_downloads(fig: go.Figure, key: str) -> None:
-    """PNG / SVG / PDF of the figure, rendered by kaleido only when a button is clicked."""
-    stem = _file_stem(fig.layout.title.text or key)
+def render_figure_downloads(fig, key: str, title: str = "") -> None:
+    """PNG / SVG / PDF of the figure, rendered by kaleido only when a button is clicked. `fig` may
+    be a function building it (a map's plotly twin, about a second at province size, is then built
+    only for a download), named by `title`."""
+    stem = _file_stem(title or (fig.layout.title.text if isinstance(fig, go.Figure) else "") or key)
+    figure = fig if callable(fig) else (lambda: fig)
     with st.container(horizontal=True, key=f"{key}_downloads", gap="small"):
         if exports.find_chromium() is None:
             st.caption(exports.NO_CHROMIUM)
             return
         for fmt_ in exports.FIGURE_FORMATS:
             st.download_button(fmt_.upper(), data=audited(f"图表 {stem}.{fmt_}",
-                                                          lambda f=fmt_: exports.build_figure_bytes(fig, f, scale=3)),
+                                                          lambda f=fmt_: exports.build_figure_bytes(figure(), f, scale=3)),
                                file_name=f"{stem}.{fmt_}", mime=exports.FIGURE_MIME[fmt_], on_click="ignore",
                                type="tertiary", icon=":material/download:", key=f"{key}_{fmt_}",
                                help=f"下载{fmt_.upper()}(含标题、单位、数据截至日期与来源)")
@@ -508,16 +511,17 @@ def remember_choice(name: str, value: str) -> None:
         st.query_params[name] = value
 
 
-def render_deck(deck, key: str, height: int = 720, export_figure: go.Figure | None = None, note: str = "") -> None:
+def render_deck(deck, key: str, height: int = 720, export_figure=None, note: str = "", export_title: str = "") -> None:
     """A pydeck map; clicking a county (or a point in it) filters every page to that county.
-    `export_figure` (the same counties as a plotly map) is what its downloads contain. `note`
-    (geo.build_boundary_note: counties the map cannot draw) is shown just above the map."""
+    `export_figure` (the same counties as a plotly map, or a function building it, then named
+    `export_title`) is what its downloads contain. `note` (geo.build_boundary_note: counties the
+    map cannot draw, or points left out) is shown just above the map."""
     if note:
         st.caption(f":orange[:material/location_off: {note}]")
     st.pydeck_chart(deck, key=key, on_select=lambda: select_county(key), selection_mode="single-object",
                     height=height)
     if export_figure is not None:
-        render_figure_downloads(export_figure, key)
+        render_figure_downloads(export_figure, key, export_title)
 
 
 # ---- intake (数据填报, 导入记录) -------------------------------------------------------------

@@ -56,3 +56,23 @@ def test_the_ranking_chart_is_reused_on_a_rerun_and_rebuilt_after_a_data_change(
     assert not app.exception, app.exception
     assert after[county] == "0.0%" and before[county] != "0.0%"
     assert {k: v for k, v in after.items() if k != county} == {k: v for k, v in before.items() if k != county}
+
+
+def _points(app, layer_id: str) -> int:
+    deck = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    return next((len(layer["data"]) for layer in deck["layers"] if layer["id"] == layer_id), 0)
+
+
+def test_the_map_draws_a_sample_of_many_villages_and_says_so(demo_url, monkeypatch):
+    monkeypatch.setenv("RETROFIT_DB_URL", demo_url)
+    app = sign_in(AppTest.from_file(str(APP), default_timeout=120))
+    app.run()
+    app.switch_page("pages/map.py").run()
+    every = _points(app, "villages")
+    assert every > 20 and not any("均匀抽取" in c.value for c in app.caption)
+
+    monkeypatch.setattr("retrofit.settings.MAP_POINTS_MAX", 20)  # as if the scope had a province's villages
+    app.run()
+    assert not app.exception, app.exception
+    assert 0 < _points(app, "villages") <= 20
+    assert any("个村中均匀抽取约" in c.value for c in app.caption)
