@@ -34,13 +34,14 @@ def build_map():
     villages = communities = None
     notes = []
     if POINTS[HEATING] in points:
-        codes, found = ui.cached(queries.load_village_sample, ui.access(), f.scope.counties, MAP_POINTS_MAX)
+        codes, found = ui.cached(queries.load_village_sample, ui.access(), f.scope.plan_year, f.scope.counties,
+                                 f.routes, MAP_POINTS_MAX)
         rows = ui.cached(queries.load_village_progress, ui.access(), f.scope.plan_year, f.scope.as_of,
-                         f.scope.counties, f.routes, villages=() if len(codes) == found else codes or ("",))
+                         f.scope.counties, f.routes, villages=codes or ("",))
         target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
         villages = maps.build_village_points(rows, target)
         if len(codes) < found:
-            notes.append(f"村点位较多:{found:,} 个村中均匀抽取约 {len(codes):,} 个显示")
+            notes.append(f"村点位较多:{found:,} 个村中均匀抽取 {len(codes):,} 个显示")
     if POINTS[RENOVATION] in points:
         sample, found = ui.cached(report.compute_community_sample, ui.access(), f.scope, f.stages, MAP_POINTS_MAX)
         communities = maps.build_community_points(sample)

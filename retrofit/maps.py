@@ -8,6 +8,7 @@ import weakref
 
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings import json_tools
 from shapely.geometry import shape
 
 from . import fmt
@@ -48,7 +49,8 @@ class BuiltDeck(pdk.Deck):
 
     def to_json(self) -> str:
         if self not in _DECK_JSON:
-            _DECK_JSON[self] = super().to_json()
+            # pydeck's own serialize, less its two-space indent: a third smaller, made faster.
+            _DECK_JSON[self] = json.dumps(self, sort_keys=True, default=json_tools.default_serialize)
         return _DECK_JSON[self]
 
 

@@ -444,18 +444,13 @@ def load_village_codes(engine: Engine, access: Access, year: int, counties: Coun
         return tuple(conn.execute(statement).scalars())
 
 
-def load_village_sample(engine: Engine, access: Access, counties: Counties = (), most: int = 2000
-                        ) -> tuple[tuple[str, ...], int]:
-    """An even sample of at most `most` of the villages of the scope (every k-th by code), and how
-    many villages the scope has: the detailed map's points at province size. Villages without
-    households in the year's task drop out when counted (load_village_progress)."""
-    counties = access.detail_counties(counties)
-    v, t = db.village, db.township
-    with engine.connect() as conn:
-        codes = list(conn.execute(select(v.c.code).select_from(v.join(t, t.c.code == v.c.township_code))
-                                  .where(_in_counties(t.c.county_adcode, counties)).order_by(v.c.code)).scalars())
+def load_village_sample(engine: Engine, access: Access, year: int, counties: Counties = (),
+                        routes: tuple[str, ...] = (), most: int = 1000) -> tuple[tuple[str, ...], int]:
+    """An even sample (every k-th, in list order) of at most `most` of the villages
+    load_village_codes lists, and how many it lists: the detailed map's points at province size."""
+    codes = load_village_codes(engine, access, year, counties, routes)
     every = -(-len(codes) // most) if codes else 1
-    return tuple(codes[::every]), len(codes)
+    return codes[::every], len(codes)
 
 
 def _known_on(column, as_of: date):

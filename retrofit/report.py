@@ -507,7 +507,7 @@ def compute_community_page(engine: Engine, access: Access, scope: Scope, stages:
 
 
 def compute_community_sample(engine: Engine, access: Access, scope: Scope, stages: tuple[str, ...] = (),
-                             most: int = 2000) -> tuple[pd.DataFrame, int]:
+                             most: int = 1000) -> tuple[pd.DataFrame, int]:
     """At most `most` of compute_communities's rows, evenly spread (every k-th), and how many
     there are: the detailed map's community points at province size (the stage status of each
     drawn community only)."""

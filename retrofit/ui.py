@@ -436,7 +436,7 @@ def hide_chrome() -> None:
 ROW_PX, HEADER_PX, MAX_FULL_ROWS = 35, 36, 16
 # Rows per page a reader may choose; a table longer than the largest is shown a page at a time
 # (drawing a styled table costs about 0.2 ms per row on the server, 1 s for 5,000 rows).
-PAGE_SIZES, DEFAULT_PAGE_SIZE = (50, 100, 200), 100
+PAGE_SIZES, DEFAULT_PAGE_SIZE = (50, 100, 200), 50
 
 
 def render_pager(key: str, total: int) -> tuple[int, int]:

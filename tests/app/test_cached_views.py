@@ -75,4 +75,4 @@ def test_the_map_draws_a_sample_of_many_villages_and_says_so(demo_url, monkeypat
     app.run()
     assert not app.exception, app.exception
     assert 0 < _points(app, "villages") <= 20
-    assert any("个村中均匀抽取约" in c.value for c in app.caption)
+    assert any(f"{every:,} 个村中均匀抽取 {_points(app, 'villages')} 个" in c.value for c in app.caption)

@@ -80,9 +80,9 @@ def test_a_village_page_counts_only_its_own_villages_households(store):
 
 def test_the_map_draws_an_even_sample_of_villages_and_says_how_many_there_are(demo_engine):
     every = queries.load_village_codes(demo_engine, LEADER, SCOPE.plan_year)
-    sample, found = queries.load_village_sample(demo_engine, LEADER, (), 10)
-    assert 0 < len(sample) <= 10 and found >= len(every) and set(sample) <= set(queries.load_village_sample(
-        demo_engine, LEADER, (), found)[0])
+    sample, found = queries.load_village_sample(demo_engine, LEADER, SCOPE.plan_year, most=10)
+    assert 0 < len(sample) <= 10 and found == len(every) and set(sample) <= set(every)
+    assert queries.load_village_sample(demo_engine, LEADER, SCOPE.plan_year, most=found) == (every, found)
     communities, total = report.compute_community_sample(demo_engine, LEADER, SCOPE, (), 10)
     assert 0 < len(communities) <= 10 and total == queries.count_communities(
         demo_engine, LEADER, SCOPE.plan_year, SCOPE.as_of)
