@@ -34,42 +34,55 @@ progress_tab, routes_tab, procurement_tab, villages_tab = st.tabs(["改造进度
 with progress_tab:
     left, right = st.columns([3, 2])
     with left:
-        buckets = compute_step_buckets(progress, [f"{m.key}_households" for m in MILESTONES],
-                                       list(MILESTONE_STANDING), "task_households", NO_MILESTONE)
-        ui.render_chart(charts.build_milestone_by_county_figure(progress, buckets, meta), "milestones_by_county",
-                        clickable=True)
+        ui.render_chart(ui.view("milestones_by_county", (), lambda: charts.build_milestone_by_county_figure(
+            progress, compute_step_buckets(progress, [f"{m.key}_households" for m in MILESTONES],
+                                           list(MILESTONE_STANDING), "task_households", NO_MILESTONE), meta)),
+            "milestones_by_county", clickable=True)
     with right:
-        ranking = ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous)
         st.markdown("**完成率排名**(通气通电 ÷ 计划含结转、扣除核减;完整表格见“县区排名”)")
-        ui.render_table(tables.build_compact_ranking_table(ranking, f.unit), "清洁取暖完成率排名", "heating_ranking",
-                        flags=True)
+        ui.render_table(ui.view("heating_ranking", (), lambda: tables.build_compact_ranking_table(
+            ui.cached(report.rank_measure, HEATING, "completion_rate", f.scope, f.previous), f.unit)),
+            "清洁取暖完成率排名", "heating_ranking", flags=True)
 
 with routes_tab:
-    mix = ui.cached(queries.load_route_mix, year, as_of, counties, f.routes)
-    ui.render_chart(charts.build_route_mix_figure(mix, list(ROUTES), meta), "route_mix", clickable=True)
-    economics = compute_route_economics(mix)
-    ui.render_chart(charts.build_economics_figure(economics, meta, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN),
-                    "economics")
-    ui.render_table(tables.build_economics_table(economics, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN),
-                    "分技术路线户均经济账", "economics_table")
+    def build_routes():
+        mix = ui.cached(queries.load_route_mix, year, as_of, counties, f.routes)
+        economics = compute_route_economics(mix)
+        return (charts.build_route_mix_figure(mix, list(ROUTES), meta),
+                charts.build_economics_figure(economics, meta, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN),
+                tables.build_economics_table(economics, INVEST_REFERENCE_YUAN, RUNNING_REFERENCE_YUAN))
+
+    route_figure, economics_figure, economics_table = ui.view("routes", (), build_routes)
+    ui.render_chart(route_figure, "route_mix", clickable=True)
+    ui.render_chart(economics_figure, "economics")
+    ui.render_table(economics_table, "分技术路线户均经济账", "economics_table")
 
 with procurement_tab:
-    procurement = ui.cached(queries.load_procurement, year, as_of, counties)
     st.markdown("**各县区设备招标采购环节**(实施方案下发 → 供应商报名 → 招标入库 → 供货安装)")
-    ui.render_table(tables.build_procurement_table(procurement), "各县区设备招标采购环节", "procurement_table",
+    ui.render_table(ui.view("procurement", (), lambda: tables.build_procurement_table(
+        ui.cached(queries.load_procurement, year, as_of, counties))), "各县区设备招标采购环节", "procurement_table",
                     late_column="当前环节",
                     late_values=("实施方案未下发",))
 
 with villages_tab:
-    villages = ui.cached(queries.load_village_progress, ui.access(), year, as_of, counties, f.routes)
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
+    codes = ui.cached(queries.load_village_codes, ui.access(), year, counties, f.routes, query)
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
-    view = tables.build_village_table(villages, target, query)
-    st.caption(f"共 {len(view)} 个村;标识为完成率(扣除核减)对照全市完成率目标线。"
+    st.caption(f"共 {len(codes):,} 个村;标识为完成率(扣除核减)对照全市完成率目标线。"
                "点选一行查看该村农户(户主全名只对本县区和市级管理员显示,其余脱敏)。")
+    list_key = ui.selection_key("village_table", f, query)
+    offset, limit = ui.render_pager(list_key, len(codes)) if len(codes) > min(ui.PAGE_SIZES) else (0, len(codes))
+    shown = codes[offset:offset + limit]
+    # villages=() would mean every village: an empty page asks for none.
+    villages = ui.cached(queries.load_village_progress, ui.access(), year, as_of, counties, f.routes,
+                         villages=shown or ("",))
+    view = tables.build_village_table(villages, target)
+    engine, access = ui.engine(), ui.access()
     with st.container(key="village_list"):
-        picked = ui.render_table(view, "各村清洁取暖进度", ui.selection_key("village_table", f, query), flags=True,
-                                 on_select="rerun", selection_mode="single-row")
+        picked = ui.render_table(view, "各村清洁取暖进度", list_key, flags=True, on_select="rerun",
+                                 selection_mode="single-row",
+                                 whole=lambda: tables.build_village_table(queries.load_village_progress(
+                                     engine, access, year, as_of, counties, f.routes), target, query))
     rows = picked.selection.rows if picked else []
     if rows:
         village = view.iloc[rows[0]]

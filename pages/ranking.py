@@ -36,17 +36,25 @@ st.markdown(f"**{PROGRAMS[program]} · {measure.label}** = {measure.description}
 
 table_col, chart_col = st.columns([6, 5])
 with table_col:
-    ui.render_table(tables.build_ranking_table(ranking, measure.label, measure.unit, measure.done_label,
-                                               measure.base_label, ranked_as=f.unit),
-                    f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
+    ui.render_table(ui.view("ranking_table", (program, key), lambda: tables.build_ranking_table(
+        ranking, measure.label, measure.unit, measure.done_label, measure.base_label, ranked_as=f.unit)),
+        f"{PROGRAMS[program]}{measure.label}排名", "ranking_table", flags=True)
 with chart_col:
-    ui.render_chart(charts.build_ranking_figure(ranking, measure, ui.chart_meta(),
-                                                title=f"各{f.unit}{PROGRAMS[program]}{measure.label}排名"),
-                    "ranking_bars", clickable=f.scope.level == report.COUNTY_LEVEL)
+    ui.render_chart(ui.view("ranking_bars", (program, key), lambda: charts.build_ranking_figure(
+        ranking, measure, ui.chart_meta(), title=f"各{f.unit}{PROGRAMS[program]}{measure.label}排名")),
+        "ranking_bars", clickable=f.scope.level == report.COUNTY_LEVEL)
 
 reports = [d for d in ui.cached(queries.load_report_dates) if d <= f.scope.as_of][-TREND_REPORTS:]
-trend = ui.cached(report.compute_trend, program, key, f.scope, reports)
-if not trend.empty:
+
+
+def build_trend():
+    trend = ui.cached(report.compute_trend, program, key, f.scope, reports)
+    if trend.empty:
+        return None
     curve = ui.cached(report.compute_target_curve, program, key, f.scope, reports[0], reports[-1])
-    ui.render_chart(charts.build_trend_figure(trend, measure, ui.chart_meta(), list(f.county_names), curve=curve),
-                    "ranking_trend")
+    return charts.build_trend_figure(trend, measure, ui.chart_meta(), list(f.county_names), curve=curve)
+
+
+trend_figure = ui.view("ranking_trend", (program, key), build_trend)
+if trend_figure is not None:
+    ui.render_chart(trend_figure, "ranking_trend")

@@ -234,6 +234,11 @@ def wrap_note(text: str, chars_per_line: int = NOTE_CHARS_PER_LINE) -> str:
     return "<br>".join(lines + [line])
 
 
+def describe_choropleth_title(measure: Measure) -> str:
+    """The county map's default title (also its download's file name)."""
+    return f"各县区{PROGRAMS[measure.program]}{measure.label}分布"
+
+
 def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMeta, boundaries: dict,
                             view: MapView, title: str | None = None, theme: Theme = LIGHT,
                             height: int = 620) -> go.Figure:
@@ -267,7 +272,7 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
     fig.update_layout(map=dict(style=blank_map_style(theme.paper), center=dict(lon=view.lon, lat=view.lat),
                                zoom=view.zoom),
                       clickmode="event+select")
-    fig = _layout(fig, title or f"各县区{PROGRAMS[measure.program]}{measure.label}分布", "", meta, theme, height)
+    fig = _layout(fig, title or describe_choropleth_title(measure), "", meta, theme, height)
     fig.update_layout(legend=dict(orientation="v", yanchor="bottom", y=0.02, xanchor="left", x=0.01,
                                   bgcolor="rgba(255,255,255,0.75)", font=dict(color="#1c2430")))
     if note := build_boundary_note(table, boundaries):

@@ -262,7 +262,9 @@ heating_household = Table(
     _one_of("status", HOUSEHOLD_STATUSES),
     *_in_order(_milestone_dates),
     Index("ix_household_year_county", "plan_year", "county_adcode"),
-    Index("ix_household_village", "village_code"),
+    # By village and plan year: a village's households, and whether it has any of a year's plan
+    # (one index seek per village for the village list, queries.load_village_codes).
+    Index("ix_household_village", "village_code", "plan_year"),
     # A county's households without a full scan: the summary's per-county refresh after an import.
     Index("ix_household_county", "county_adcode"),
 )

@@ -4,9 +4,11 @@ click can filter the app to it, on a county's area or on a village or community 
 Counties the boundaries lack are left off the map (geo.build_boundary_note names them)."""
 import json
 import urllib.parse
+import weakref
 
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings import json_tools
 from shapely.geometry import shape
 
 from . import fmt
@@ -34,6 +36,22 @@ def _literal(text: str) -> str:
 def _rgba(hex_colour: str, alpha: int = 255) -> list[int]:
     hex_colour = hex_colour.lstrip("#")
     return [int(hex_colour[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+_DECK_JSON: "weakref.WeakKeyDictionary[pdk.Deck, str]" = weakref.WeakKeyDictionary()
+
+
+class BuiltDeck(pdk.Deck):
+    """A deck that is not changed once built, so its JSON (about a megabyte for a province's
+    outlines, most of a map page's server time) is made once and reused on every rerun of a page
+    that keeps the deck (ui.view). Kept beside the deck, not on it: pydeck writes every attribute
+    of the deck into that JSON."""
+
+    def to_json(self) -> str:
+        if self not in _DECK_JSON:
+            # pydeck's own serialize, less its two-space indent: a third smaller, made faster.
+            _DECK_JSON[self] = json.dumps(self, sort_keys=True, default=json_tools.default_serialize)
+        return _DECK_JSON[self]
 
 
 POLYGON_COLUMNS = ["county", "name", "info", "polygon", "fill", "label", "detail"]
@@ -128,5 +146,5 @@ def build_county_deck(table: pd.DataFrame, measure: Measure, boundaries: dict, v
                "style": {"fontFamily": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "fontSize": "14px"}}
     start = pdk.ViewState(longitude=view.lon, latitude=view.lat, zoom=view.zoom + zoom_step, pitch=0)
     # Without a depth test the layers stack in the order listed, so labels stay on top of points.
-    return pdk.Deck(layers=layers, initial_view_state=start, map_style=BLANK_STYLE, tooltip=tooltip,
+    return BuiltDeck(layers=layers, initial_view_state=start, map_style=BLANK_STYLE, tooltip=tooltip,
                     parameters={"depthTest": False})

@@ -7,12 +7,15 @@ every household. `counties` is a tuple of adcodes; empty means the whole city.
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
+from sqlalchemy import and_, case, exists, false, func, literal, not_, or_, select, true
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Integer
 
 from . import db, fmt, summary
 from .accounts import Access
-from .vocab import MILESTONES, PROCUREMENT_STEPS, STAGES
+from .vocab import MILESTONES, NO_STAGE, PROCUREMENT_STEPS, STAGE_STANDING, STAGES
 
 Counties = tuple[str, ...]
 
@@ -296,6 +299,72 @@ def load_communities(engine: Engine, access: Access, year: int, counties: Counti
     return _frame(engine, statement)
 
 
+class _position(FunctionElement):
+    """Where a text occurs in another (1-based; 0 when absent), case-sensitive on both engines
+    (LIKE would ignore ASCII case on SQLite only)."""
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_position)
+def _position_sqlite(element, compiler, **kw):
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_position, "postgresql")
+def _position_postgresql(element, compiler, **kw):
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+def _contains_text(columns: list, query: str):
+    """Rows whose `columns`, joined by spaces, contain `query` (as tables._matching reads a search
+    box: case and all, no wildcards); every row for an empty query."""
+    query = query.strip()
+    if not query:
+        return true()
+    text = columns[0]
+    for column in columns[1:]:
+        text = text + " " + column
+    return _position(text, query) > 0
+
+
+def _community_stage(as_of: date):
+    """Where a community stands on `as_of` (measures.compute_community_status's `stage`): the
+    last stage reached by then, else NO_STAGE."""
+    p = db.renovation_project
+    return case(*[(p.c[f"{s.key}_actual"] <= as_of, label) for s, label in reversed(list(zip(STAGES, STAGE_STANDING)))],
+                else_=NO_STAGE)
+
+
+def _community_rows(access: Access, year: int, as_of: date, counties: Counties, stages: tuple[str, ...], query: str):
+    counties = access.detail_counties(counties)
+    p, c = db.renovation_project, db.county
+    return (select(p, c.c.name.label("county"))
+            .select_from(p.join(c, c.c.adcode == p.c.county_adcode))
+            .where(p.c.batch_year == year, _in_counties(p.c.county_adcode, counties),
+                   _community_stage(as_of).in_(stages) if stages else true(),
+                   _contains_text([p.c.name, p.c.street, c.c.name, p.c.code], query)))
+
+
+def load_community_page(engine: Engine, access: Access, year: int, as_of: date, counties: Counties = (),
+                        stages: tuple[str, ...] = (), query: str = "", offset: int = 0, limit: int = 100
+                        ) -> pd.DataFrame:
+    """Rows `offset`… of the batch's communities as load_communities orders them, only those
+    standing at one of `stages` on `as_of` and matching the search `query` (name, street, county,
+    code): one page of the community list, filtered, sorted and cut in SQL."""
+    p, c = db.renovation_project, db.county
+    return _frame(engine, _community_rows(access, year, as_of, counties, stages, query)
+                  .order_by(c.c.seq, p.c.code).offset(offset).limit(limit))
+
+
+def count_communities(engine: Engine, access: Access, year: int, as_of: date, counties: Counties = (),
+                      stages: tuple[str, ...] = (), query: str = "") -> int:
+    """How many communities load_community_page pages through."""
+    rows = _community_rows(access, year, as_of, counties, stages, query).subquery()
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(rows)).scalar_one()
+
+
 def load_batch_progress(engine: Engine, as_of: date, counties: Counties = ()) -> pd.DataFrame:
     """Per batch year: communities and how many had reached each stage by `as_of`."""
     p = db.renovation_project
@@ -317,10 +386,11 @@ def load_investment_history(engine: Engine, year: int, counties: Counties = ()) 
 
 
 def load_village_progress(engine: Engine, access: Access, year: int, as_of: date, counties: Counties = (),
-                          routes: tuple[str, ...] = ()) -> pd.DataFrame:
+                          routes: tuple[str, ...] = (), villages: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per village with households in the year's task: where it is, how many households, how
     many reached each milestone (counted as in load_heating_progress), idle and cancelled ones;
-    within what `access` may list (a clerk: their own county; another county is refused)."""
+    within what `access` may list (a clerk: their own county; another county is refused); only
+    the villages coded `villages` when given (a page, load_village_page)."""
     counties = access.detail_counties(counties)
     h, v, t, c = db.heating_household, db.village, db.township, db.county
     statement = (select(v.c.code.label("village_code"), v.c.name.label("village"), t.c.name.label("township"),
@@ -332,10 +402,55 @@ def load_village_progress(engine: Engine, access: Access, year: int, as_of: date
                  .select_from(h.join(v, v.c.code == h.c.village_code).join(t, t.c.code == v.c.township_code)
                               .join(c, c.c.adcode == h.c.county_adcode))
                  .where(_task_of(engine, year), _in_counties(h.c.county_adcode, counties),
-                        h.c.route.in_(routes) if routes else true())
+                        h.c.route.in_(routes) if routes else true(),
+                        h.c.village_code.in_(villages) if villages else true())
                  .group_by(v.c.code, v.c.name, t.c.name, c.c.name, c.c.adcode, c.c.seq, v.c.lon, v.c.lat)
-                 .order_by(c.c.seq, t.c.name, v.c.name))
+                 .order_by(c.c.seq, t.c.name, v.c.name, v.c.code))
     return _frame(engine, statement)
+
+
+def _village_list(engine: Engine, access: Access, year: int, counties: Counties, routes: tuple[str, ...],
+                  query: str):
+    """The villages load_village_progress lists (with households in the year's task, of `routes`),
+    matching the search `query` (village, township, county), without counting their households:
+    each village needs one index probe for a task household, not a scan of all of them."""
+    counties = access.detail_counties(counties)
+    h, v, t, c = db.heating_household, db.village, db.township, db.county
+
+    def has_households(*conditions):
+        return exists(select(h.c.id).where(h.c.village_code == v.c.code, *conditions,
+                                           _in_counties(h.c.county_adcode, counties),
+                                           h.c.route.in_(routes) if routes else true()))
+
+    # Two probes rather than one on the task's OR: a household of the year's own plan is one seek
+    # on (village, plan year); carried-over households are looked for only where there is none.
+    in_task = or_(has_households(h.c.plan_year == year),
+                  has_households(h.c.plan_year < year, _in_task(year, _connected_deadline(engine, year - 1))))
+    return (select(v.c.code).select_from(v.join(t, t.c.code == v.c.township_code)
+                                         .join(c, c.c.adcode == t.c.county_adcode))
+            .where(in_task, _in_counties(t.c.county_adcode, counties),
+                   _contains_text([v.c.name, t.c.name, c.c.name], query)))
+
+
+def load_village_codes(engine: Engine, access: Access, year: int, counties: Counties = (),
+                       routes: tuple[str, ...] = (), query: str = "") -> tuple[str, ...]:
+    """The codes of the villages load_village_progress lists, in its order, among those matching
+    the search `query` (village, township, county): filtered and sorted in SQL. A page of the list
+    is then load_village_progress(…, villages=codes[a:b]), which counts only that page's households."""
+    v, t, c = db.village, db.township, db.county
+    statement = (_village_list(engine, access, year, counties, routes, query)
+                 .order_by(c.c.seq, t.c.name, v.c.name, v.c.code))
+    with engine.connect() as conn:
+        return tuple(conn.execute(statement).scalars())
+
+
+def load_village_sample(engine: Engine, access: Access, year: int, counties: Counties = (),
+                        routes: tuple[str, ...] = (), most: int = 1000) -> tuple[tuple[str, ...], int]:
+    """An even sample (every k-th, in list order) of at most `most` of the villages
+    load_village_codes lists, and how many it lists: the detailed map's points at province size."""
+    codes = load_village_codes(engine, access, year, counties, routes)
+    every = -(-len(codes) // most) if codes else 1
+    return codes[::every], len(codes)
 
 
 def _known_on(column, as_of: date):

@@ -495,3 +495,25 @@ def compute_target_curve(engine: Engine, program: str, key: str, scope: Scope, f
     days = sorted({first, last} | {d for d in corners if first <= d <= last})
     lines = [compute_target_lines(engine, measure, scope.at(day))[None] for day in days]
     return pd.DataFrame({"date": days, "target": [t.share for t in lines], "line": [t.name for t in lines]})
+
+
+def compute_community_page(engine: Engine, access: Access, scope: Scope, stages: tuple[str, ...] = (),
+                           query: str = "", offset: int = 0, limit: int = 100) -> pd.DataFrame:
+    """Rows `offset`… of compute_communities (searched by `query` as tables.build_community_table
+    does): the page is cut in SQL, and only its communities get their stage status worked out."""
+    page = queries.load_community_page(engine, access, scope.plan_year, scope.as_of, scope.counties, stages, query,
+                                       offset, limit)
+    return measures.compute_community_status(page, scope.as_of)
+
+
+def compute_community_sample(engine: Engine, access: Access, scope: Scope, stages: tuple[str, ...] = (),
+                             most: int = 1000) -> tuple[pd.DataFrame, int]:
+    """At most `most` of compute_communities's rows, evenly spread (every k-th), and how many
+    there are: the detailed map's community points at province size (the stage status of each
+    drawn community only)."""
+    communities = queries.load_communities(engine, access, scope.plan_year, scope.counties)
+    every = -(-len(communities) // most) if len(communities) else 1
+    sample = measures.compute_community_status(communities.iloc[::every].reset_index(drop=True), scope.as_of)
+    if stages:
+        sample = sample[sample["stage"].isin(stages)].reset_index(drop=True)
+    return sample, len(communities)

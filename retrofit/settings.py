@@ -74,6 +74,10 @@ RETENTION_TOLERANCE_YUAN = 100
 RANKING_CHART_EDGE = 10
 MAX_CHART_HEIGHT_PX = 900
 MIN_ROW_PX = 16
+# Points on the detailed map: above this many villages (or communities) in scope an even sample of
+# about this many is drawn, and the map says so (a province has ~12k villages and ~30k communities;
+# counting every village's households takes seconds, and the browser would draw a blur of dots).
+MAP_POINTS_MAX = 1000
 
 # One meaning per colour, everywhere: flags, charts, tables, exports, the big screen.
 FLAG_COLOURS = {"red": "#d0312d", "yellow": "#e8a317", "green": "#2e8b57", "none": "#9aa0a6"}

@@ -126,6 +126,23 @@ def cached(function, *args, **kwargs):
                         tuple(sorted(kwargs.items())), reported_day())
 
 
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _built(key: str, _build):
+    return _build()
+
+
+def view(name: str, parts: tuple, build):
+    """`build()` (a figure, a map, a display table: what a page draws) once per data revision
+    for this page element `name`, the sidebar filters, the reader's role and county, the 口径
+    and `parts` (the page's own choices), shared by every session of this server: a warm rerun
+    re-emits what was built instead of rebuilding it in Python. The object is shared: never
+    change it after it is built."""
+    current = st.session_state.get(ACCESS)
+    reader = (current.role, current.county_adcode) if current else None
+    key = repr((store_key(), reported_day(), filters(), reader, name, parts))
+    return _built(hashlib.sha256(key.encode()).hexdigest(), build)
+
+
 REPORTED = "reported"  # the sidebar's 口径 choice and its URL parameter: as reported on the as-of date
 READINGS = {"now": "按现有数据", REPORTED: "按当日已报送"}
 
@@ -356,30 +373,35 @@ def _file_stem(title: str) -> str:
     return f"{clean}_{filters().scope.as_of.isoformat()}"
 
 
-def render_figure_downloads(fig: go.Figure, key: str) -> None:
-    """PNG / SVG / PDF of the figure, rendered by kaleido only when a button is clicked."""
-    stem = _file_stem(fig.layout.title.text or key)
+def render_figure_downloads(fig, key: str, title: str = "") -> None:
+    """PNG / SVG / PDF of the figure, rendered by kaleido only when a button is clicked. `fig` may
+    be a function building it (a map's plotly twin, about a second at province size, is then built
+    only for a download), named by `title`."""
+    stem = _file_stem(title or (fig.layout.title.text if isinstance(fig, go.Figure) else "") or key)
+    figure = fig if callable(fig) else (lambda: fig)
     with st.container(horizontal=True, key=f"{key}_downloads", gap="small"):
         if exports.find_chromium() is None:
             st.caption(exports.NO_CHROMIUM)
             return
         for fmt_ in exports.FIGURE_FORMATS:
             st.download_button(fmt_.upper(), data=audited(f"图表 {stem}.{fmt_}",
-                                                          lambda f=fmt_: exports.build_figure_bytes(fig, f, scale=3)),
+                                                          lambda f=fmt_: exports.build_figure_bytes(figure(), f, scale=3)),
                                file_name=f"{stem}.{fmt_}", mime=exports.FIGURE_MIME[fmt_], on_click="ignore",
                                type="tertiary", icon=":material/download:", key=f"{key}_{fmt_}",
                                help=f"下载{fmt_.upper()}(含标题、单位、数据截至日期与来源)")
 
 
-def render_table_downloads(table: pd.DataFrame, title: str, key: str) -> None:
-    """XLSX (formatted, flags coloured) and CSV (UTF-8 with BOM for Excel/WPS) of the table."""
+def render_table_downloads(table, title: str, key: str) -> None:
+    """XLSX (formatted, flags coloured) and CSV (UTF-8 with BOM for Excel/WPS) of the table (or of
+    what `table()` returns, for a paged list: the whole list, read only when a file is asked for)."""
     stem, meta = _file_stem(title), chart_meta()  # read here: the download callables run off the script thread
+    whole = table if callable(table) else (lambda: table)
     with st.container(horizontal=True, key=f"{key}_downloads", gap="small"):
         st.download_button("XLSX", data=audited(f"表格 {stem}.xlsx",
-                                                lambda: exports.build_table_xlsx({title: table}, title, meta)),
+                                                lambda: exports.build_table_xlsx({title: whole()}, title, meta)),
                            file_name=f"{stem}.xlsx", mime=exports.XLSX_MIME, on_click="ignore", type="tertiary",
                            icon=":material/download:", key=f"{key}_xlsx")
-        st.download_button("CSV", data=audited(f"表格 {stem}.csv", lambda: exports.build_table_csv(table)),
+        st.download_button("CSV", data=audited(f"表格 {stem}.csv", lambda: exports.build_table_csv(whole())),
                            file_name=f"{stem}.csv",
                            mime=exports.CSV_MIME, on_click="ignore", type="tertiary", icon=":material/download:",
                            key=f"{key}_csv")
@@ -412,6 +434,24 @@ def hide_chrome() -> None:
 
 
 ROW_PX, HEADER_PX, MAX_FULL_ROWS = 35, 36, 16
+# Rows per page a reader may choose; a table longer than the largest is shown a page at a time
+# (drawing a styled table costs about 0.2 ms per row on the server, 1 s for 5,000 rows).
+PAGE_SIZES, DEFAULT_PAGE_SIZE = (50, 100, 200), 50
+
+
+def render_pager(key: str, total: int) -> tuple[int, int]:
+    """A rows-per-page choice and a page number for a list of `total` rows, with 第 x/y 页;
+    returns (offset, limit) of the page to show."""
+    with st.container(horizontal=True, vertical_alignment="bottom", key=f"{key}_pager", gap="small"):
+        size = st.selectbox("每页行数", PAGE_SIZES, index=PAGE_SIZES.index(DEFAULT_PAGE_SIZE), key=f"{key}_size",
+                            width=110)
+        pages = max(1, -(-total // size))
+        # The page count in the key: a shorter list never holds a page number past its end.
+        page = st.number_input("页码", min_value=1, max_value=pages, value=1, step=1, key=f"{key}_page_{size}_{pages}",
+                               width=130)
+        st.markdown(f"第 **{page}/{pages}** 页 · 共 {total:,} 行")
+    return (page - 1) * size, size
+
 
 
 def _number_formats(table: pd.DataFrame) -> dict[str, list[str]]:
@@ -431,16 +471,21 @@ def _number_formats(table: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False, late_column: str | None = None,
-                 late_values: tuple | None = None, **kwargs):
+                 late_values: tuple | None = None, whole=None, **kwargs):
     """A table without index, with XLSX / CSV downloads named after `title`. Short tables show
-    every row (no inner scrollbar). With `flags` the 标识 column is coloured; with `late_column`
-    its cells are written red when non-empty (or when among `late_values`). Extra keyword
-    arguments go to st.dataframe."""
-    height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
-    data = style_flags(table) if flags else table.style
+    every row (no inner scrollbar); one longer than the largest page (PAGE_SIZES) a page at a
+    time, the downloads holding every row. With `flags` the 标识 column is coloured; with
+    `late_column` its cells are written red when non-empty (or when among `late_values`). For a
+    list paged in SQL, `table` is the page and `whole()` gives the whole list for the downloads.
+    Extra keyword arguments go to st.dataframe."""
     if table.empty:
         st.info(f"{fmt.escape_markdown(title)}:没有符合当前筛选条件的记录。")
         return None
+    if whole is None and len(table) > max(PAGE_SIZES):
+        whole, (offset, limit) = table, render_pager(key, len(table))
+        table = table.iloc[offset:offset + limit].reset_index(drop=True)
+    height = HEADER_PX + ROW_PX * len(table) + 2 if len(table) <= MAX_FULL_ROWS else "auto"
+    data = style_flags(table) if flags else table.style
     data = data.format(na_rep="—")
     for pattern, columns in _number_formats(table).items():
         data = data.format(pattern, subset=columns, na_rep="—")
@@ -449,7 +494,7 @@ def render_table(table: pd.DataFrame, title: str, key: str, flags: bool = False,
         data = data.map(lambda v: f"color: {FLAG_COLOURS['red']}; font-weight: 600" if late(v) else "",
                         subset=[late_column])
     shown = st.dataframe(data, hide_index=True, height=kwargs.pop("height", height), key=key, **kwargs)
-    render_table_downloads(table, title, key)
+    render_table_downloads(table if whole is None else whole, title, key)
     return shown
 
 
@@ -466,16 +511,17 @@ def remember_choice(name: str, value: str) -> None:
         st.query_params[name] = value
 
 
-def render_deck(deck, key: str, height: int = 720, export_figure: go.Figure | None = None, note: str = "") -> None:
+def render_deck(deck, key: str, height: int = 720, export_figure=None, note: str = "", export_title: str = "") -> None:
     """A pydeck map; clicking a county (or a point in it) filters every page to that county.
-    `export_figure` (the same counties as a plotly map) is what its downloads contain. `note`
-    (geo.build_boundary_note: counties the map cannot draw) is shown just above the map."""
+    `export_figure` (the same counties as a plotly map, or a function building it, then named
+    `export_title`) is what its downloads contain. `note` (geo.build_boundary_note: counties the
+    map cannot draw, or points left out) is shown just above the map."""
     if note:
         st.caption(f":orange[:material/location_off: {note}]")
     st.pydeck_chart(deck, key=key, on_select=lambda: select_county(key), selection_mode="single-object",
                     height=height)
     if export_figure is not None:
-        render_figure_downloads(export_figure, key)
+        render_figure_downloads(export_figure, key, export_title)
 
 
 # ---- intake (数据填报, 导入记录) -------------------------------------------------------------
