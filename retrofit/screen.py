@@ -722,6 +722,10 @@ def compute_bounds(geojson: dict) -> tuple[float, float, float, float]:
     return min(lons), min(lats), max(lons), max(lats)
 
 
+# The smallest span (share of the world) a map frames: about a kilometre.
+MIN_SPAN = 1e-5
+
+
 def _mercator_y(lat: float) -> float:
     """Web Mercator y in [0, 1] (0 at the top)."""
     phi = math.radians(lat)
@@ -733,9 +737,13 @@ def compute_map_view(bounds: tuple[float, float, float, float], width_px: float,
     """Centre and zoom that fit `bounds` into a map of width × height pixels, using `padding`
     of it. MapLibre draws 512-pixel tiles: the world is 512·2^zoom pixels wide."""
     min_lon, min_lat, max_lon, max_lat = bounds
-    span_x = (max_lon - min_lon) / 360
+    # A drawing area squeezed to nothing (a tall note above a province's map) or bounds of a single
+    # point (one county drawn, or none) would give a zoom of log(0): frame at least a pixel and
+    # a small span instead of failing the whole wall.
+    width_px, height_px = max(width_px, 1.0), max(height_px, 1.0)
+    span_x = max((max_lon - min_lon) / 360, MIN_SPAN)
     top, bottom = _mercator_y(max_lat), _mercator_y(min_lat)
-    world = min(width_px * padding / span_x, height_px * padding / (bottom - top))  # pixels per world width
+    world = min(width_px * padding / span_x, height_px * padding / max(bottom - top, MIN_SPAN))  # px per world
     lat = math.degrees(math.atan(math.sinh(math.pi * (1 - (top + bottom)))))
     return {"lon": (min_lon + max_lon) / 2, "lat": lat}, math.log2(world / 512)
 
@@ -819,6 +827,12 @@ def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewpo
     county_map = fit_map(fit_figure(county_map, viewport, meta.footer), bounds, height,
                          compute_column_px(viewport)[1], highlight=adcodes, geojson=geojson, theme=theme)
     return ranking, county_map
+
+
+def describe_wall_place(spotlight: str | None, counties: Sequence[str], city: str, whole: str) -> str:
+    """What the wall's header names: the county in the spotlight, else the counties of the link,
+    else the city of ?city=, else the whole store (全省 / 全市)."""
+    return spotlight or ("、".join(counties) if counties else city or whole)
 
 
 def compute_column_px(viewport: Viewport) -> list[int]:

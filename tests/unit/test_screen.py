@@ -1,4 +1,5 @@
 """The big screen's pure parts: URL parameters, rotation, panel content, HTML and sizing."""
+import math
 import random
 from datetime import date, datetime
 
@@ -497,3 +498,19 @@ def test_desk_filters_name_each_url_value_they_cannot_use():
 def test_desk_filters_with_valid_url_values_have_no_notes():
     assert screen.list_filter_notes({"county": ["陇县"], "as_of": ["2026-11-13"], "previous": ["2026-11-06"]},
                                     date(2026, 11, 20), ["陇县"], [2026], [date(2026, 11, 6)], [], []) == ()
+
+
+def test_a_map_squeezed_to_nothing_or_framing_one_point_still_gets_a_view():
+    for width, height in ((596, -40), (0, 0), (596, 553)):
+        centre, zoom = screen.compute_map_view(BOUNDS, width, height)
+        assert math.isfinite(zoom) and centre["lon"] == pytest.approx((BOUNDS[0] + BOUNDS[2]) / 2)
+    point = (107.1, 34.4, 107.1, 34.4)
+    centre, zoom = screen.compute_map_view(point, 596, 553)
+    assert math.isfinite(zoom) and centre["lat"] == pytest.approx(34.4)
+
+
+def test_the_wall_header_names_the_city_of_the_link_not_the_province():
+    assert screen.describe_wall_place(None, (), "西安市", "全省") == "西安市"
+    assert screen.describe_wall_place(None, (), "", "全省") == "全省"
+    assert screen.describe_wall_place(None, ("陇县", "太白县"), "宝鸡市", "全省") == "陇县、太白县"
+    assert screen.describe_wall_place("陇县", (), "宝鸡市", "全省") == "陇县"
