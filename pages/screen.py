@@ -122,13 +122,13 @@ def render_slots() -> None:
     with st.container(key="screen-tiles"):
         st.html(screen.render_tiles_html(tiles, place if panel.is_spotlight or params.counties else ""))
 
-    # The map always shows every county, the ones in view outlined; the ranking too, except in a
-    # province store, where it ranks the cities (or, with ?city=, that city's counties).
+    # The map shows every county (the city's with ?city=), the ones in view outlined; the ranking ranks
+    # them too, except in a province store, where it ranks the cities (or, with ?city=, that city's counties).
     program, key = screen.choose_measure(panel, laggards, params.program, params.measure)
     measure = find_measure(program, key)
-    table = ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
     ranking_scope = ranking_scope_of(query, params)
     ranked = None if ranking_scope is None else ui.cached(report.rank_measure, program, key, ranking_scope)
+    table = ranked if city else ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
     highlight = (panel.county,) if panel.is_spotlight else params.counties
     meta = ChartMeta(params.as_of, is_demo, ui.cached(report.describe_source))
     ranking, county_map = screen.build_figures(table, measure, meta, viewport, highlight,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import charts, db, fmt
 from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
-from .geo import MapView, list_boundary_adcodes
+from .geo import MAP_ALL_LABELS_UP_TO, MapView, list_boundary_adcodes
 from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -786,10 +786,18 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
     fig.update_layout(map=dict(center=centre, zoom=zoom), showlegend=False)
     labels = [t for t in fig.data if t.type == "scattermap" and t.mode == "text"]
     places = compute_label_points(geojson) if geojson is not None else {}
+    # A province's red counties crowd around its capital: beyond a city's size, a label that
+    # would cover one already placed is left to the hover (the furthest behind are placed first).
+    crowded = geojson is not None and len(geojson["features"]) > MAP_ALL_LABELS_UP_TO
+    placed: list[tuple[float, float, float, float]] = []
     for trace in labels:
-        for lon, lat, text in zip(trace.lon, trace.lat, trace.text, strict=True):
+        for lon, lat, text in list(zip(trace.lon, trace.lat, trace.text, strict=True))[::-1 if crowded else 1]:
             lon, lat = places.get(text.split("<br>")[0], (lon, lat))
             x, y = project_to_paper(lon, lat, centre, zoom, inner_w, inner_h)
+            box = compute_label_box(text, x, y, trace.textfont.size, inner_w, inner_h)
+            if crowded and any(overlaps(box, other) for other in placed):
+                continue
+            placed.append(box)
             fig.add_annotation(x=x, y=y, xref="paper", yref="paper", text=f"<b>{text}</b>", showarrow=False,
                                font=dict(size=trace.textfont.size, color=trace.textfont.color))
     fig.data = tuple(t for t in fig.data if t not in labels)
@@ -800,6 +808,20 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
             marker=dict(line=dict(color=ACCENT, width=max(3, round(theme.base_font / 4)))), hoverinfo="skip",
             name="spotlight"))
     return fig
+
+
+def compute_label_box(text: str, x: float, y: float, font_px: float, width_px: float, height_px: float
+                      ) -> tuple[float, float, float, float]:
+    """The paper-coordinate box (left, bottom, right, top) a centred map label of `text` (lines
+    split by <br>) covers at `font_px` in a drawing area of width × height pixels."""
+    lines = text.split("<br>")
+    half_w = max(len(line) for line in lines) * font_px * 0.55 / max(width_px, 1.0)
+    half_h = len(lines) * font_px * 0.65 / max(height_px, 1.0)
+    return x - half_w, y - half_h, x + half_w, y + half_h
+
+
+def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewport: Viewport,

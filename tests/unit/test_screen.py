@@ -1,4 +1,5 @@
 """The big screen's pure parts: URL parameters, rotation, panel content, HTML and sizing."""
+import json
 import math
 import random
 from datetime import date, datetime
@@ -11,6 +12,7 @@ from shapely.geometry import Point, shape
 from retrofit import charts, screen
 from retrofit.charts import ChartMeta
 from retrofit.geo import compute_boundaries_view, load_shipped_boundaries
+from retrofit.settings import PROVINCE_BOUNDARIES_FILE
 from retrofit.measures import CLOSED, GREEN, OPEN, OVERDUE, RED, YELLOW, find_measure
 from retrofit.vocab import HEATING, RENOVATION
 
@@ -514,3 +516,21 @@ def test_the_wall_header_names_the_city_of_the_link_not_the_province():
     assert screen.describe_wall_place(None, (), "", "全省") == "全省"
     assert screen.describe_wall_place(None, ("陇县", "太白县"), "宝鸡市", "全省") == "陇县、太白县"
     assert screen.describe_wall_place("陇县", (), "宝鸡市", "全省") == "陇县"
+
+
+def _labels_at_one_place(n: int) -> go.Figure:
+    """A map with `n` red-county labels all but on top of each other (a capital's districts)."""
+    return go.Figure(go.Scattermap(lon=[108.94 + i * 0.001 for i in range(n)], lat=[34.34] * n, mode="text",
+                                   text=[f"新设区{i}<br>6{i}.0%" for i in range(n)], textfont=dict(size=14)))
+
+
+def test_a_province_map_drops_labels_that_would_cover_another_furthest_behind_kept():
+    province = json.loads(PROVINCE_BOUNDARIES_FILE.read_text(encoding="utf-8"))
+    fig = screen.fit_map(_labels_at_one_place(5), screen.compute_bounds(province), 640, 630, geojson=province)
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts == ["<b>新设区4<br>64.0%</b>"]   # the last in ranked order: the furthest behind
+
+
+def test_a_city_map_keeps_every_label_even_where_they_touch():
+    fig = screen.fit_map(_labels_at_one_place(5), BOUNDS, 640, 630, geojson=load_shipped_boundaries())
+    assert len(fig.layout.annotations) == 5
