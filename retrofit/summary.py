@@ -232,17 +232,25 @@ def _sum(value):
     return cast(func.coalesce(func.sum(value), 0), BigInteger)
 
 
-def _latest(table, keys: list[str], cutoffs: list[date]):
+def _latest(table, keys: list[str], cutoffs: list[date], dialect: str = "sqlite"):
     """Each group's static row `g` (one per key), and for each cutoff the group's row of the
     latest day on or before it, which holds the figures as of that cutoff: (g, rows, FROM clause).
-    One index seek per group and cutoff, however long the history."""
+    One index seek per group and cutoff, however long the history: SQLite seeks the day through
+    a correlated MAX; PostgreSQL would run that subquery for every row of the group, so it reads
+    the row through a LATERAL ... ORDER BY day DESC LIMIT 1 instead."""
     g = table.alias("g")
     source, rows = g, []
     for n, cutoff in enumerate(cutoffs):
-        probe, row = table.alias(f"probe{n}"), table.alias(f"asof{n}")
-        last_day = (select(func.max(probe.c.day)).where(*[probe.c[k] == g.c[k] for k in keys], probe.c.day <= cutoff)
-                    .scalar_subquery())
-        source = source.join(row, and_(*[row.c[k] == g.c[k] for k in keys], row.c.day == last_day))
+        same_group = [table.c[k] == g.c[k] for k in keys]
+        if dialect == "postgresql":
+            row = (select(table).where(*same_group, table.c.day <= cutoff).order_by(table.c.day.desc()).limit(1)
+                   .lateral(f"asof{n}"))
+            source = source.join(row, true())
+        else:
+            probe, row = table.alias(f"probe{n}"), table.alias(f"asof{n}")
+            last_day = (select(func.max(probe.c.day))
+                        .where(*[probe.c[k] == g.c[k] for k in keys], probe.c.day <= cutoff).scalar_subquery())
+            source = source.join(row, and_(*[row.c[k] == g.c[k] for k in keys], row.c.day == last_day))
         rows.append(row)
     return g, rows, source
 
@@ -255,7 +263,7 @@ def load_heating_counts(engine, year: int, as_of: date, counted_until: date, cou
                         ) -> pd.DataFrame:
     """Per county of year `year`'s task (only counties with households): every heating summary
     column as of `as_of`, those of UNTIL_CLOSE up to `counted_until`."""
-    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, ())
+    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, (), engine.dialect.name)
     return _frame(engine, select(g.c.county_adcode.label("adcode"), *sums).select_from(source).where(where)
                   .group_by(g.c.county_adcode))
 
@@ -265,16 +273,16 @@ def load_heating_counts_by_route(engine, year: int, as_of: date, counted_until: 
     """load_heating_counts per county and route (county name and route first), in the bureau's
     county order, then by route."""
     c = db.county
-    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, routes)
+    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, routes, engine.dialect.name)
     statement = (select(c.c.name.label("county"), g.c.county_adcode.label("adcode"), g.c.route, *sums)
                  .select_from(source.join(c, c.c.adcode == g.c.county_adcode)).where(where)
                  .group_by(c.c.name, g.c.county_adcode, c.c.seq, g.c.route).order_by(c.c.seq, g.c.route))
     return _frame(engine, statement)
 
 
-def _heating_latest(year: int, as_of: date, counted_until: date, counties, routes):
+def _heating_latest(year: int, as_of: date, counted_until: date, counties, routes, dialect: str):
     g, (at_close, at_date), source = _latest(db.heating_summary, ["task_year", "county_adcode", "route"],
-                                             [counted_until, as_of])
+                                             [counted_until, as_of], dialect)
     sums = [_sum((at_close if c in UNTIL_CLOSE else at_date).c[c]).label(c) for c in HEATING_COLUMNS]
     where = and_(g.c.day == db.SUMMARY_STATIC_DAY, g.c.task_year == year, _in(g.c.county_adcode, counties),
                  _in(g.c.route, routes))
@@ -283,7 +291,7 @@ def _heating_latest(year: int, as_of: date, counted_until: date, counties, route
 
 def load_subsidy_counts(engine, as_of: date, counties: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per county and plan year: subsidy_yuan and due_subsidy_yuan (SUBSIDY_DUE_DAYS) as of `as_of`."""
-    g, (row,), source = _latest(db.subsidy_summary, ["plan_year", "county_adcode"], [as_of])
+    g, (row,), source = _latest(db.subsidy_summary, ["plan_year", "county_adcode"], [as_of], engine.dialect.name)
     return _frame(engine, select(g.c.county_adcode.label("adcode"), g.c.plan_year,
                                  _sum(row.c.subsidy_yuan).label("subsidy_yuan"),
                                  _sum(row.c.due_subsidy_yuan).label("due_subsidy_yuan"))
@@ -294,7 +302,8 @@ def load_subsidy_counts(engine, as_of: date, counties: tuple[str, ...] = ()) -> 
 
 def load_renovation_counts(engine, year: int, as_of: date, counties: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per county of batch `year`: every renovation summary column as of `as_of`."""
-    g, (row,), source = _latest(db.renovation_summary, ["batch_year", "county_adcode"], [as_of])
+    g, (row,), source = _latest(db.renovation_summary, ["batch_year", "county_adcode"], [as_of],
+                                engine.dialect.name)
     return _frame(engine, select(g.c.county_adcode.label("adcode"), *[_sum(row.c[c]).label(c) for c in RENOVATION_COLUMNS])
                   .select_from(source)
                   .where(g.c.day == db.SUMMARY_STATIC_DAY, g.c.batch_year == year, _in(g.c.county_adcode, counties))
