@@ -14,7 +14,9 @@ st.set_page_config(page_title=ui.APP_TITLE, layout="wide")
 with ui.store_errors():
     access = ui.require_access()
 
-PAGES = [st.Page(spec.path, title=spec.title, url_path=spec.url_path) for spec in ui.pages_for(access)]
+with ui.store_errors():
+    PAGES = [st.Page(spec.path, title=ui.build_page_title(spec), url_path=spec.url_path)
+             for spec in ui.pages_for(access)]
 # A page this account may not open answers its address with a refusal (audited), never the page.
 REFUSALS = [st.Page(ui.build_refusal(spec), title=spec.title, url_path=spec.url_path, visibility="hidden")
             for spec in ui.forbidden_pages(access)]

@@ -39,13 +39,20 @@ def load_params(query: dict[str, list[str]]) -> tuple[screen.ScreenParams, dict[
     return params, dict(zip(counties["county"], counties["adcode"], strict=True))
 
 
+def city_of(query: dict[str, list[str]]) -> tuple[str, str]:
+    """(name, adcode) of the city the link names (?city=西安市) in a province store, else ('', '')."""
+    cities = ui.cached(queries.load_cities)
+    name = (query.get("city") or [""])[0]
+    adcode = dict(zip(cities["city"], cities["adcode"], strict=True)).get(name, "") if len(cities) > 1 else ""
+    return (name, adcode) if adcode else ("", "")
+
+
 def ranking_scope_of(query: dict[str, list[str]], params: screen.ScreenParams) -> report.Scope | None:
     """What the wall's ranking ranks in a province store: the cities, or the counties of the city
     the link names (?city=西安市); None in a city store (its counties, as the map)."""
-    cities = ui.cached(queries.load_cities)
-    if len(cities) < 2:
+    if len(ui.cached(queries.load_cities)) < 2:
         return None
-    city = dict(zip(cities["city"], cities["adcode"], strict=True)).get((query.get("city") or [""])[0], "")
+    city = city_of(query)[1]
     if city:
         return ui.cached(report.build_scope, params.as_of, params.year, (), city)
     return report.Scope(params.as_of, params.year, level=report.CITY_LEVEL)
@@ -90,14 +97,17 @@ def render_slots() -> None:
     if url_query() != query:
         st.query_params.from_dict(query)
     params, adcode_of = load_params(query)  # re-read: a wall left on for weeks follows new data
-    scope = report.Scope(params.as_of, params.year, tuple(adcode_of[n] for n in params.counties))
+    city_name, city = city_of(query)
+    # With ?city= the tiles, laggards and header are that city's (its counties unless some are named).
+    scope = ui.cached(report.build_scope, params.as_of, params.year, tuple(adcode_of[n] for n in params.counties),
+                      city)
     laggards = ui.cached(report.compute_laggards, scope)
     panels = screen.list_panels(laggards)
     rotation = screen.advance_rotation(st.session_state.get("screen_rotation"), time.monotonic(),
                                        params.rotate_s, tick_s, len(panels))
     st.session_state["screen_rotation"] = rotation
     panel = panels[rotation.index]
-    place = panel.county or ("、".join(params.counties) if params.counties else ui.cached(report.describe_whole))
+    place = screen.describe_wall_place(panel.county, params.counties, city_name, ui.cached(report.describe_whole))
     is_demo = ui.cached(db.load_is_demo)
 
     header = screen.Header(title=f"{ui.cached(screen.load_city_name)}{ui.APP_TITLE}", place=place,
@@ -112,13 +122,13 @@ def render_slots() -> None:
     with st.container(key="screen-tiles"):
         st.html(screen.render_tiles_html(tiles, place if panel.is_spotlight or params.counties else ""))
 
-    # The map always shows every county, the ones in view outlined; the ranking too, except in a
-    # province store, where it ranks the cities (or, with ?city=, that city's counties).
+    # The map shows every county (the city's with ?city=), the ones in view outlined; the ranking ranks
+    # them too, except in a province store, where it ranks the cities (or, with ?city=, that city's counties).
     program, key = screen.choose_measure(panel, laggards, params.program, params.measure)
     measure = find_measure(program, key)
-    table = ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
     ranking_scope = ranking_scope_of(query, params)
     ranked = None if ranking_scope is None else ui.cached(report.rank_measure, program, key, ranking_scope)
+    table = ranked if city else ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
     highlight = (panel.county,) if panel.is_spotlight else params.counties
     meta = ChartMeta(params.as_of, is_demo, ui.cached(report.describe_source))
     ranking, county_map = screen.build_figures(table, measure, meta, viewport, highlight,

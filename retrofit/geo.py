@@ -61,6 +61,9 @@ def load_county_shapes() -> dict[str, BaseGeometry]:
 
 
 NO_BOUNDARY_NOTE = "无边界数据,未在地图上显示:"
+# Up to this many counties without an outline the note names them all; beyond, it counts them
+# and names the first few (a list of 100 names would push the map off the screen).
+NOTE_NAMES_UP_TO, NOTE_EXAMPLES = 8, 3
 # Up to this many counties a map names every county with its value; a province's map (100+
 # counties, labels piled on each other) names only the red-flagged ones, the rest on hover.
 MAP_ALL_LABELS_UP_TO = 30
@@ -89,6 +92,8 @@ def build_boundary_note(table: pd.DataFrame, geojson: dict) -> str:
     when it draws them all. Every map (desk, wall, exports, pack) shows this same sentence, so a
     county missing from the map is not mistaken for one without work."""
     missing = list_counties_without_boundary(table, geojson)
+    if len(missing) > NOTE_NAMES_UP_TO:  # a province without outlines: a count, not 100 names
+        return f"{len(missing)} 个县区无边界数据,未在地图上显示(如{'、'.join(missing[:NOTE_EXAMPLES])}等)"
     return NO_BOUNDARY_NOTE + "、".join(missing) if missing else ""
 
 

@@ -50,6 +50,12 @@ class Scope:
         return LEVEL_UNITS[self.level]
 
 
+def name_ranking_page(level: str | None) -> str:
+    """The ranking page's name in a province store's navigation: 各市排名 at the city level (the
+    default when none is chosen), else 县区排名."""
+    return "县区排名" if level == COUNTY_LEVEL else "各市排名"
+
+
 def load_is_province(engine: Engine) -> bool:
     """Whether the store is a province's (store_meta scale), not a single city's."""
     with engine.connect() as conn:

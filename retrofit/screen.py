@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import charts, db, fmt
 from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
-from .geo import MapView, list_boundary_adcodes
+from .geo import MAP_ALL_LABELS_UP_TO, MapView, list_boundary_adcodes
 from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -722,6 +722,10 @@ def compute_bounds(geojson: dict) -> tuple[float, float, float, float]:
     return min(lons), min(lats), max(lons), max(lats)
 
 
+# The smallest span (share of the world) a map frames: about a kilometre.
+MIN_SPAN = 1e-5
+
+
 def _mercator_y(lat: float) -> float:
     """Web Mercator y in [0, 1] (0 at the top)."""
     phi = math.radians(lat)
@@ -733,9 +737,13 @@ def compute_map_view(bounds: tuple[float, float, float, float], width_px: float,
     """Centre and zoom that fit `bounds` into a map of width × height pixels, using `padding`
     of it. MapLibre draws 512-pixel tiles: the world is 512·2^zoom pixels wide."""
     min_lon, min_lat, max_lon, max_lat = bounds
-    span_x = (max_lon - min_lon) / 360
+    # A drawing area squeezed to nothing (a tall note above a province's map) or bounds of a single
+    # point (one county drawn, or none) would give a zoom of log(0): frame at least a pixel and
+    # a small span instead of failing the whole wall.
+    width_px, height_px = max(width_px, 1.0), max(height_px, 1.0)
+    span_x = max((max_lon - min_lon) / 360, MIN_SPAN)
     top, bottom = _mercator_y(max_lat), _mercator_y(min_lat)
-    world = min(width_px * padding / span_x, height_px * padding / (bottom - top))  # pixels per world width
+    world = min(width_px * padding / span_x, height_px * padding / max(bottom - top, MIN_SPAN))  # px per world
     lat = math.degrees(math.atan(math.sinh(math.pi * (1 - (top + bottom)))))
     return {"lon": (min_lon + max_lon) / 2, "lat": lat}, math.log2(world / 512)
 
@@ -778,10 +786,18 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
     fig.update_layout(map=dict(center=centre, zoom=zoom), showlegend=False)
     labels = [t for t in fig.data if t.type == "scattermap" and t.mode == "text"]
     places = compute_label_points(geojson) if geojson is not None else {}
+    # A province's red counties crowd around its capital: beyond a city's size, a label that
+    # would cover one already placed is left to the hover (the furthest behind are placed first).
+    crowded = geojson is not None and len(geojson["features"]) > MAP_ALL_LABELS_UP_TO
+    placed: list[tuple[float, float, float, float]] = []
     for trace in labels:
-        for lon, lat, text in zip(trace.lon, trace.lat, trace.text, strict=True):
+        for lon, lat, text in list(zip(trace.lon, trace.lat, trace.text, strict=True))[::-1 if crowded else 1]:
             lon, lat = places.get(text.split("<br>")[0], (lon, lat))
             x, y = project_to_paper(lon, lat, centre, zoom, inner_w, inner_h)
+            box = compute_label_box(text, x, y, trace.textfont.size, inner_w, inner_h)
+            if crowded and any(overlaps(box, other) for other in placed):
+                continue
+            placed.append(box)
             fig.add_annotation(x=x, y=y, xref="paper", yref="paper", text=f"<b>{text}</b>", showarrow=False,
                                font=dict(size=trace.textfont.size, color=trace.textfont.color))
     fig.data = tuple(t for t in fig.data if t not in labels)
@@ -792,6 +808,20 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
             marker=dict(line=dict(color=ACCENT, width=max(3, round(theme.base_font / 4)))), hoverinfo="skip",
             name="spotlight"))
     return fig
+
+
+def compute_label_box(text: str, x: float, y: float, font_px: float, width_px: float, height_px: float
+                      ) -> tuple[float, float, float, float]:
+    """The paper-coordinate box (left, bottom, right, top) a centred map label of `text` (lines
+    split by <br>) covers at `font_px` in a drawing area of width × height pixels."""
+    lines = text.split("<br>")
+    half_w = max(len(line) for line in lines) * font_px * 0.55 / max(width_px, 1.0)
+    half_h = len(lines) * font_px * 0.65 / max(height_px, 1.0)
+    return x - half_w, y - half_h, x + half_w, y + half_h
+
+
+def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewport: Viewport,
@@ -819,6 +849,12 @@ def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewpo
     county_map = fit_map(fit_figure(county_map, viewport, meta.footer), bounds, height,
                          compute_column_px(viewport)[1], highlight=adcodes, geojson=geojson, theme=theme)
     return ranking, county_map
+
+
+def describe_wall_place(spotlight: str | None, counties: Sequence[str], city: str, whole: str) -> str:
+    """What the wall's header names: the county in the spotlight, else the counties of the link,
+    else the city of ?city=, else the whole store (全省 / 全市)."""
+    return spotlight or ("、".join(counties) if counties else city or whole)
 
 
 def compute_column_px(viewport: Viewport) -> list[int]:

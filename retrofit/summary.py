@@ -69,13 +69,12 @@ def refresh_summary(conn: Connection, counties: tuple[str, ...] | None = None) -
         counties = None
     for table in db.DERIVED_TABLES:
         conn.execute(table.delete().where(table.c.county_adcode.in_(counties) if counties is not None else true()))
-    # County by county through the county index, as after a county's import: each statement sorts
-    # one county's events (in memory) instead of every household's at once.
     _ensure_county_index(conn)
-    for county in counties if counties is not None else conn.execute(select(db.county.c.adcode)).scalars().all():
-        for build in (_heating_rows, _subsidy_rows, _renovation_rows):
-            table, statement = build((county,), conn.dialect.name)
-            conn.execute(table.insert().from_select(list(statement.selected_columns.keys()), statement))
+    # One set-based statement per summary table, for all counties at once or for the imported
+    # ones (read through the county index): each kind of fact is one GROUP BY over the facts.
+    for build in () if counties == () else (_heating_rows, _subsidy_rows, _renovation_rows):
+        table, statement = build(counties, conn.dialect.name)
+        conn.execute(table.insert().from_select(list(statement.selected_columns.keys()), statement))
     db.write_meta(conn, **{db.SUMMARY_REVISION_KEY: db.read_meta(conn).get("revision", "0")})
 
 
@@ -148,42 +147,55 @@ def _heating_rows(counties, _dialect: str):
 
 
 def _heating_events(t) -> list:
-    """Every kind of heating fact of the task members `t` as summary rows."""
+    """Every kind of heating fact of the task members `t` as summary rows, one GROUP BY per date
+    column: the static totals, everything dated by the status (idle, cancelled, and the
+    milestones a cancellation takes back), and each milestone reached."""
     keys = [t.c.task_year, t.c.county_adcode, t.c.route]
     columns = HEATING_COLUMNS
-    cancel_day = case((t.c.status == CANCELLED, t.c.status_on), else_=None)
-    static = literal(db.SUMMARY_STATIC_DAY)
-    events = [_event(keys, static, {
-        "task_households": func.count(), "carried_households": func.sum(case((t.c.plan_year < t.c.task_year, 1),
-                                                                              else_=0)),
+    cancelled = t.c.status == CANCELLED
+
+    def counted(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    events = [_event(keys, literal(db.SUMMARY_STATIC_DAY), {
+        "task_households": func.count(), "carried_households": counted(t.c.plan_year < t.c.task_year),
         **{c: func.sum(t.c[c]) for c in ("equipment_cost_yuan", "subsidy_yuan", "running_cost_yuan",
                                          "coal_cost_yuan")}}, columns, t),
-        _event(keys, t.c.status_on, {"idle_households": func.count()}, columns, t,
-               and_(t.c.status == IDLE, t.c.status_on.is_not(None))),
-        _event(keys, t.c.status_on, {"cancelled_households": func.count()}, columns, t,
-               and_(t.c.status == CANCELLED, t.c.status_on.is_not(None)))]
+        # A milestone reached before the cancellation counts until it: −1 on the cancellation's day.
+        _event(keys, t.c.status_on, {
+            "idle_households": counted(t.c.status == IDLE), "cancelled_households": counted(cancelled),
+            **{f"{m.key}_households": -counted(and_(cancelled, t.c[f"{m.key}_on"] < t.c.status_on))
+               for m in MILESTONES}}, columns, t,
+            and_(t.c.status_on.is_not(None), t.c.status.in_((IDLE, CANCELLED))))]
     for m in MILESTONES:
-        reached, column = t.c[f"{m.key}_on"], f"{m.key}_households"
-        events.append(_event(keys, reached, {column: func.count()}, columns, t,
-                             and_(reached.is_not(None), or_(cancel_day.is_(None), reached < cancel_day))))
-        events.append(_event(keys, t.c.status_on, {column: -func.count()}, columns, t,
-                             and_(reached.is_not(None), cancel_day.is_not(None), reached < cancel_day)))
+        reached = t.c[f"{m.key}_on"]
+        not_taken_back = or_(~cancelled, t.c.status_on.is_(None), reached < t.c.status_on)
+        events.append(_event(keys, reached, {f"{m.key}_households": func.count()}, columns, t,
+                             and_(reached.is_not(None), not_taken_back)))
     return events
 
 
 def _subsidy_rows(counties, dialect: str):
+    """Subsidy per plan year and county: the static total, then what falls due (connection +
+    SUBSIDY_DUE_DAYS) and stops being due (cancellation approved first). Due amounts are grouped
+    by the connection day and shifted after grouping: one date computation per group, not per
+    household."""
     h = db.heating_household
     keys = [h.c.plan_year, h.c.county_adcode]
     scoped = h.c.county_adcode.in_(counties) if counties is not None else true()
     columns = ["subsidy_yuan", "due_subsidy_yuan"]
+    cancelled = and_(h.c.status == CANCELLED, h.c.status_on.is_not(None))
     due_day = _plus_days(h.c.connected_on, SUBSIDY_DUE_DAYS, dialect)
-    cancel_day = case((h.c.status == CANCELLED, h.c.status_on), else_=None)
+    falls_due = (select(*keys, h.c.connected_on, func.sum(h.c.subsidy_yuan).label("amount"))
+                 .where(scoped, h.c.connected_on.is_not(None), or_(~cancelled, due_day < h.c.status_on))
+                 .group_by(*keys, h.c.connected_on).subquery("falls_due"))
     events = [
         _event(keys, literal(db.SUMMARY_STATIC_DAY), {"subsidy_yuan": func.sum(h.c.subsidy_yuan)}, columns, h, scoped),
-        _event(keys, due_day, {"due_subsidy_yuan": func.sum(h.c.subsidy_yuan)}, columns, h,
-               and_(scoped, h.c.connected_on.is_not(None), or_(cancel_day.is_(None), due_day < cancel_day))),
+        select(falls_due.c.plan_year, falls_due.c.county_adcode,
+               _plus_days(falls_due.c.connected_on, SUBSIDY_DUE_DAYS, dialect).label("day"),
+               literal(0).label("subsidy_yuan"), falls_due.c.amount.label("due_subsidy_yuan")),
         _event(keys, h.c.status_on, {"due_subsidy_yuan": -func.sum(h.c.subsidy_yuan)}, columns, h,
-               and_(scoped, h.c.connected_on.is_not(None), cancel_day.is_not(None), due_day < cancel_day))]
+               and_(scoped, h.c.connected_on.is_not(None), cancelled, due_day < h.c.status_on))]
     return db.subsidy_summary, _summed(db.subsidy_summary, ["plan_year", "county_adcode"], events)
 
 
@@ -220,17 +232,25 @@ def _sum(value):
     return cast(func.coalesce(func.sum(value), 0), BigInteger)
 
 
-def _latest(table, keys: list[str], cutoffs: list[date]):
+def _latest(table, keys: list[str], cutoffs: list[date], dialect: str = "sqlite"):
     """Each group's static row `g` (one per key), and for each cutoff the group's row of the
     latest day on or before it, which holds the figures as of that cutoff: (g, rows, FROM clause).
-    One index seek per group and cutoff, however long the history."""
+    One index seek per group and cutoff, however long the history: SQLite seeks the day through
+    a correlated MAX; PostgreSQL would run that subquery for every row of the group, so it reads
+    the row through a LATERAL ... ORDER BY day DESC LIMIT 1 instead."""
     g = table.alias("g")
     source, rows = g, []
     for n, cutoff in enumerate(cutoffs):
-        probe, row = table.alias(f"probe{n}"), table.alias(f"asof{n}")
-        last_day = (select(func.max(probe.c.day)).where(*[probe.c[k] == g.c[k] for k in keys], probe.c.day <= cutoff)
-                    .scalar_subquery())
-        source = source.join(row, and_(*[row.c[k] == g.c[k] for k in keys], row.c.day == last_day))
+        same_group = [table.c[k] == g.c[k] for k in keys]
+        if dialect == "postgresql":
+            row = (select(table).where(*same_group, table.c.day <= cutoff).order_by(table.c.day.desc()).limit(1)
+                   .lateral(f"asof{n}"))
+            source = source.join(row, true())
+        else:
+            probe, row = table.alias(f"probe{n}"), table.alias(f"asof{n}")
+            last_day = (select(func.max(probe.c.day))
+                        .where(*[probe.c[k] == g.c[k] for k in keys], probe.c.day <= cutoff).scalar_subquery())
+            source = source.join(row, and_(*[row.c[k] == g.c[k] for k in keys], row.c.day == last_day))
         rows.append(row)
     return g, rows, source
 
@@ -243,7 +263,7 @@ def load_heating_counts(engine, year: int, as_of: date, counted_until: date, cou
                         ) -> pd.DataFrame:
     """Per county of year `year`'s task (only counties with households): every heating summary
     column as of `as_of`, those of UNTIL_CLOSE up to `counted_until`."""
-    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, ())
+    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, (), engine.dialect.name)
     return _frame(engine, select(g.c.county_adcode.label("adcode"), *sums).select_from(source).where(where)
                   .group_by(g.c.county_adcode))
 
@@ -253,16 +273,16 @@ def load_heating_counts_by_route(engine, year: int, as_of: date, counted_until: 
     """load_heating_counts per county and route (county name and route first), in the bureau's
     county order, then by route."""
     c = db.county
-    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, routes)
+    g, sums, source, where = _heating_latest(year, as_of, counted_until, counties, routes, engine.dialect.name)
     statement = (select(c.c.name.label("county"), g.c.county_adcode.label("adcode"), g.c.route, *sums)
                  .select_from(source.join(c, c.c.adcode == g.c.county_adcode)).where(where)
                  .group_by(c.c.name, g.c.county_adcode, c.c.seq, g.c.route).order_by(c.c.seq, g.c.route))
     return _frame(engine, statement)
 
 
-def _heating_latest(year: int, as_of: date, counted_until: date, counties, routes):
+def _heating_latest(year: int, as_of: date, counted_until: date, counties, routes, dialect: str):
     g, (at_close, at_date), source = _latest(db.heating_summary, ["task_year", "county_adcode", "route"],
-                                             [counted_until, as_of])
+                                             [counted_until, as_of], dialect)
     sums = [_sum((at_close if c in UNTIL_CLOSE else at_date).c[c]).label(c) for c in HEATING_COLUMNS]
     where = and_(g.c.day == db.SUMMARY_STATIC_DAY, g.c.task_year == year, _in(g.c.county_adcode, counties),
                  _in(g.c.route, routes))
@@ -271,7 +291,7 @@ def _heating_latest(year: int, as_of: date, counted_until: date, counties, route
 
 def load_subsidy_counts(engine, as_of: date, counties: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per county and plan year: subsidy_yuan and due_subsidy_yuan (SUBSIDY_DUE_DAYS) as of `as_of`."""
-    g, (row,), source = _latest(db.subsidy_summary, ["plan_year", "county_adcode"], [as_of])
+    g, (row,), source = _latest(db.subsidy_summary, ["plan_year", "county_adcode"], [as_of], engine.dialect.name)
     return _frame(engine, select(g.c.county_adcode.label("adcode"), g.c.plan_year,
                                  _sum(row.c.subsidy_yuan).label("subsidy_yuan"),
                                  _sum(row.c.due_subsidy_yuan).label("due_subsidy_yuan"))
@@ -282,7 +302,8 @@ def load_subsidy_counts(engine, as_of: date, counties: tuple[str, ...] = ()) -> 
 
 def load_renovation_counts(engine, year: int, as_of: date, counties: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per county of batch `year`: every renovation summary column as of `as_of`."""
-    g, (row,), source = _latest(db.renovation_summary, ["batch_year", "county_adcode"], [as_of])
+    g, (row,), source = _latest(db.renovation_summary, ["batch_year", "county_adcode"], [as_of],
+                                engine.dialect.name)
     return _frame(engine, select(g.c.county_adcode.label("adcode"), *[_sum(row.c[c]).label(c) for c in RENOVATION_COLUMNS])
                   .select_from(source)
                   .where(g.c.day == db.SUMMARY_STATIC_DAY, g.c.batch_year == year, _in(g.c.county_adcode, counties))

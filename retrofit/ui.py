@@ -579,6 +579,15 @@ def pages_for(access: Access) -> list[PageSpec]:
     return [spec for spec in PAGE_SPECS if access.role in spec.roles]
 
 
+def build_page_title(spec: PageSpec) -> str:
+    """The navigation's name of a page: the ranking's follows the sidebar's level in a province
+    store, read before the sidebar is drawn (the level's last value, else the URL's label)."""
+    if spec.url_path != "ranking" or len(cached(queries.load_cities)) < 2:
+        return spec.title
+    chosen = st.session_state.get("level") or st.query_params.get("level")
+    return report.name_ranking_page({label: value for value, label in LEVEL_LABELS.items()}.get(chosen, chosen))
+
+
 def forbidden_pages(access_: Access) -> list[PageSpec]:
     return [spec for spec in PAGE_SPECS if access_.role not in spec.roles]
 

@@ -48,3 +48,10 @@ def test_the_sidebar_offers_the_cities_and_a_city_scopes_the_overview(app, provi
     row = report.compute_headline(engine, scope).set_index(["program", "key"]).loc[("heating", "completion_rate")]
     assert fmt.format_percent_of(row["numerator"], row["denominator"]) in [m.value for m in app.metric]
     assert any("铜川市调度总览" in t.value for t in app.title)
+
+
+
+def test_the_navigation_names_the_ranking_by_the_level_shown():
+    assert report.name_ranking_page(report.CITY_LEVEL) == "各市排名"
+    assert report.name_ranking_page(None) == "各市排名"   # the province's default level
+    assert report.name_ranking_page(report.COUNTY_LEVEL) == "县区排名"

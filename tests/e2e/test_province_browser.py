@@ -37,6 +37,9 @@ def test_the_province_overview_ranks_the_ten_cities_and_maps_107_counties(page, 
     assert page.get_by_role("heading", name="全省调度总览").count() == 1
     assert page.get_by_role("heading", name="市排名").count() == 1
     assert "范围:全省" in main
+    # The navigation follows the level: at the province's default level the ranking ranks cities.
+    nav = page.inner_text("[data-testid='stSidebarNav']")
+    assert "各市排名" in nav and "县区排名" not in nav
     screenshot(page, "province-overview-1080p")
 
 
@@ -46,7 +49,19 @@ def test_a_city_chosen_in_the_sidebar_ranks_its_counties(page, province_app):
     main = open_page(page, f"{base}/ranking?city=铜川市&level=县区")
     assert page.get_by_role("heading", name="县区排名").count() == 1
     assert "范围:铜川市" in main
+    assert "县区排名" in page.inner_text("[data-testid='stSidebarNav']")
     screenshot(page, "province-ranking-tongchuan-1080p")
+
+
+def test_the_wall_of_one_city_names_that_city(page, province_app):
+    base, _ = province_app
+    page.goto(f"{base}/screen?city=铜川市", wait_until="domcontentloaded")
+    page.wait_for_selector(".scr-header", timeout=120_000)
+    wait_until_settled(page, 120)
+    assert page.locator(ERRORS).count() == 0
+    header = page.inner_text(".scr-header")
+    assert "铜川市" in header and "全省" not in header
+    screenshot(page, "province-wall-tongchuan-1080p")
 
 
 def test_the_province_wall_shows_the_city_ranking_and_the_red_counties_without_scrolling(page, province_app):

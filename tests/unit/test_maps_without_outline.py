@@ -114,3 +114,11 @@ def test_every_pickable_map_object_names_its_county():
     assert {layer.id for layer in pickable} == {maps.COUNTY_LAYER, maps.VILLAGE_LAYER, maps.COMMUNITY_LAYER}
     for layer in pickable:
         assert set(_counties(deck, layer.id)) == ({"陇县", "太白县"} if layer.id == maps.COUNTY_LAYER else {"陇县"})
+
+
+def test_a_province_without_outlines_is_counted_not_listed():
+    names = [f"第{n}新设县" for n in range(1, 111)]
+    note = geo.build_boundary_note(_ranking(*[(name, f"69{n:04d}") for n, name in enumerate(names)]), SHIPPED)
+    assert note.startswith("110 个县区无边界数据,未在地图上显示")
+    assert "第1新设县、第2新设县、第3新设县等" in note and "第4新设县" not in note
+    assert len(charts.wrap_note(note).split("<br>")) <= 2  # the map keeps its height

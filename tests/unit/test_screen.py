@@ -1,4 +1,6 @@
 """The big screen's pure parts: URL parameters, rotation, panel content, HTML and sizing."""
+import json
+import math
 import random
 from datetime import date, datetime
 
@@ -10,6 +12,7 @@ from shapely.geometry import Point, shape
 from retrofit import charts, screen
 from retrofit.charts import ChartMeta
 from retrofit.geo import compute_boundaries_view, load_shipped_boundaries
+from retrofit.settings import PROVINCE_BOUNDARIES_FILE
 from retrofit.measures import CLOSED, GREEN, OPEN, OVERDUE, RED, YELLOW, find_measure
 from retrofit.vocab import HEATING, RENOVATION
 
@@ -497,3 +500,37 @@ def test_desk_filters_name_each_url_value_they_cannot_use():
 def test_desk_filters_with_valid_url_values_have_no_notes():
     assert screen.list_filter_notes({"county": ["陇县"], "as_of": ["2026-11-13"], "previous": ["2026-11-06"]},
                                     date(2026, 11, 20), ["陇县"], [2026], [date(2026, 11, 6)], [], []) == ()
+
+
+def test_a_map_squeezed_to_nothing_or_framing_one_point_still_gets_a_view():
+    for width, height in ((596, -40), (0, 0), (596, 553)):
+        centre, zoom = screen.compute_map_view(BOUNDS, width, height)
+        assert math.isfinite(zoom) and centre["lon"] == pytest.approx((BOUNDS[0] + BOUNDS[2]) / 2)
+    point = (107.1, 34.4, 107.1, 34.4)
+    centre, zoom = screen.compute_map_view(point, 596, 553)
+    assert math.isfinite(zoom) and centre["lat"] == pytest.approx(34.4)
+
+
+def test_the_wall_header_names_the_city_of_the_link_not_the_province():
+    assert screen.describe_wall_place(None, (), "西安市", "全省") == "西安市"
+    assert screen.describe_wall_place(None, (), "", "全省") == "全省"
+    assert screen.describe_wall_place(None, ("陇县", "太白县"), "宝鸡市", "全省") == "陇县、太白县"
+    assert screen.describe_wall_place("陇县", (), "宝鸡市", "全省") == "陇县"
+
+
+def _labels_at_one_place(n: int) -> go.Figure:
+    """A map with `n` red-county labels all but on top of each other (a capital's districts)."""
+    return go.Figure(go.Scattermap(lon=[108.94 + i * 0.001 for i in range(n)], lat=[34.34] * n, mode="text",
+                                   text=[f"新设区{i}<br>6{i}.0%" for i in range(n)], textfont=dict(size=14)))
+
+
+def test_a_province_map_drops_labels_that_would_cover_another_furthest_behind_kept():
+    province = json.loads(PROVINCE_BOUNDARIES_FILE.read_text(encoding="utf-8"))
+    fig = screen.fit_map(_labels_at_one_place(5), screen.compute_bounds(province), 640, 630, geojson=province)
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts == ["<b>新设区4<br>64.0%</b>"]   # the last in ranked order: the furthest behind
+
+
+def test_a_city_map_keeps_every_label_even_where_they_touch():
+    fig = screen.fit_map(_labels_at_one_place(5), BOUNDS, 640, 630, geojson=load_shipped_boundaries())
+    assert len(fig.layout.annotations) == 5
