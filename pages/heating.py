@@ -61,7 +61,7 @@ with procurement_tab:
                     late_values=("实施方案未下发",))
 
 with villages_tab:
-    villages = ui.cached(queries.load_village_progress, ui.access(), year, as_of, counties, f.routes)
+    villages = ui.cached(queries.load_village_progress, ui.access(), year, as_of, ui.detail_scope(f).counties, f.routes)
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     view = tables.build_village_table(villages, target, query)

@@ -1,5 +1,7 @@
 """地图: counties coloured by the chosen measure's flag, villages and communities as points;
 clicking a county filters every page to it."""
+from dataclasses import replace
+
 import streamlit as st
 
 from retrofit import charts, geo, maps, queries, report, ui
@@ -26,14 +28,17 @@ ui.remember_choice("program", program)
 ui.remember_choice("measure", key)
 
 measure = find_measure(program, key)
-table = ui.cached(report.rank_measure, program, key, f.county_scope, f.previous)  # counties on the map
+# County colours are public (like the rankings); points are detail, within the account's scope. A
+# clerk who asked for another county sees their own, outline and points, under a notice.
+detail = ui.detail_scope(f)
+table = ui.cached(report.rank_measure, program, key, replace(detail, level=report.COUNTY_LEVEL), f.previous)
 villages = communities = None
 if POINTS[HEATING] in points:
-    rows = ui.cached(queries.load_village_progress, ui.access(), f.scope.plan_year, f.scope.as_of, f.scope.counties, f.routes)
+    rows = ui.cached(queries.load_village_progress, ui.access(), detail.plan_year, detail.as_of, detail.counties, f.routes)
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     villages = maps.build_village_points(rows, target)
 if POINTS[RENOVATION] in points:
-    communities = maps.build_community_points(ui.cached(report.compute_communities, ui.access(), f.scope, f.stages))
+    communities = maps.build_community_points(ui.cached(report.compute_communities, ui.access(), detail, f.stages))
 
 boundaries, view = ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view)
 ui.render_deck(maps.build_county_deck(table, measure, boundaries, view, villages, communities), key="county_map",

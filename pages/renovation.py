@@ -59,7 +59,7 @@ with funds_tab:
     ui.render_table(tables.build_retained_table(retained), "已下达未拨付明细", "retained_detail", flags=True)
 
 with list_tab:
-    communities = ui.cached(report.compute_communities, ui.access(), f.scope, f.stages)
+    communities = ui.cached(report.compute_communities, ui.access(), ui.detail_scope(f), f.stages)
     query = st.text_input("搜索小区、街道或县区", placeholder="例如:家属院 / 经二路 / 凤翔区")
     view = tables.build_community_table(communities, query)
     st.caption(f"共 {len(view)} 个小区;红色为已过计划日期仍未完成的阶段。点选一行查看阶段详情。")

@@ -67,6 +67,19 @@ class Access:
             return (self.county_adcode,)
         raise AccessRefused("大屏链接只能查看大屏。")
 
+    def narrow_detail_counties(self, requested: tuple[str, ...] = ()) -> tuple[tuple[str, ...], str]:
+        """As detail_counties, but a clerk asking for another county gets their own county and a
+        Chinese notice saying so (pages keep the public city map and rankings around it instead
+        of going blank). The notice is empty when nothing was narrowed."""
+        try:
+            return self.detail_counties(requested), ""
+        except AccessRefused:
+            if self.role != CLERK:
+                raise
+        return (self.county_adcode,), (f"县区填报员只能查看本县区({self.county_name})的小区、村和农户明细:"
+                                       f"所选的其他县区已改为显示{self.county_name}。"
+                                       "全市县区着色、排名与通报为公开数据,不受影响。")
+
     def may_see_names(self, adcode: str) -> bool:
         """Full head-of-household names: only to the household's own county and to city admins."""
         return self.role == ADMIN or (self.role == CLERK and adcode == self.county_adcode)
@@ -82,6 +95,15 @@ class Access:
             raise AccessRefused(f"县区填报员只能导入本县区({self.county_name})的数据;"
                                 + ("全市计划等全市文件只能由市级管理员导入。" if adcode is None else "该文件属于其他县区,已拒绝。"))
         raise AccessRefused(f"{self.role_label}没有导入数据的权限。")
+
+    def import_log_county(self) -> str | None:
+        """Whose imports this account may list: a clerk, their own county's only; leaders and admins
+        all (None). The wall's link reads no import log."""
+        if self.role in (ADMIN, LEADER):
+            return None
+        if self.role == CLERK:
+            return self.county_adcode
+        raise AccessRefused("大屏链接只能查看大屏。")
 
     def check_admin(self, action: str) -> None:
         if self.role != ADMIN:

@@ -702,6 +702,23 @@ def _sign_out() -> None:
     st.session_state["_signed_out"] = True
 
 
+def detail_scope(f: Filters) -> Scope:
+    """The scope for community, village and household detail on this page: the filters' scope,
+    narrowed to a clerk's own county when the URL or sidebar asked for another (a warning says so
+    here, and the attempt is audited once per session and request, not on every rerun)."""
+    current = access()
+    counties, notice = current.narrow_detail_counties(f.scope.counties)
+    if notice:
+        st.warning(notice, icon=":material/lock:")
+        seen = st.session_state.setdefault("_narrowed", set())
+        if f.county_names not in seen:
+            seen.add(f.county_names)
+            audit.record(engine(), current.who, current.source, audit.REFUSED,
+                         f"请求{'、'.join(f.county_names)}的明细,已改为本县区({st.context.url or ''})")
+        return replace(f.scope, counties=counties)
+    return f.scope  # as asked (a clerk's loaders keep to their county by themselves)
+
+
 def audited(what: str, build):
     """A download's data callable that writes one audit row when the file is actually downloaded
     (audit.audited_build); who and the engine are read here, since the callable runs off the

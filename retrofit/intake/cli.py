@@ -85,7 +85,7 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
         Path(args.out).write_bytes(content)
         return 0, f"模板已生成:{args.out}({PROGRAM_LABELS[args.program]},{args.county or '全市'} {args.year}年度)"
     if args.command == "imports":
-        return 0, render_table(commit.load_imports(engine))
+        return 0, render_table(commit.load_imports(engine, cli_access()))
     if args.command == "undo":
         try:
             counts = commit.undo_import(engine, args.import_id, cli_access(args.who))

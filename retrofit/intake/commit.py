@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, UTC
 
 import pandas as pd
-from sqlalchemy import Boolean, Date, bindparam, select, tuple_
+from sqlalchemy import Boolean, Date, bindparam, select, true, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from .. import audit, db, fmt, report, summary
@@ -404,12 +404,17 @@ def _counties_touched(county: str | None, plans: list[SheetPlan]) -> tuple[str, 
     return tuple(sorted({county} | before - {None}))
 
 
-def load_imports(engine: Engine) -> pd.DataFrame:
-    """The import log, latest first, with Chinese column names and county names."""
+def load_imports(engine: Engine, access: Access) -> pd.DataFrame:
+    """The import log `access` may read, latest first, with Chinese column names and county names:
+    a clerk's own county's imports only (other counties' file names, counts and uploaders are
+    theirs, and city-wide files are the admins'); leaders and admins, all."""
     log, county = db.import_log, db.county
+    own = access.import_log_county()
+    mine = log.c.county_adcode == own if own else true()
     with engine.connect() as conn:
         rows = conn.execute(select(log, county.c.name.label("county")).select_from(
-            log.outerjoin(county, county.c.adcode == log.c.county_adcode)).order_by(log.c.id.desc())).mappings().all()
+            log.outerjoin(county, county.c.adcode == log.c.county_adcode)).where(mine)
+            .order_by(log.c.id.desc())).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in log.columns] + ["county"])
     return pd.DataFrame({
         "编号": frame["id"], "导入时间(UTC)": frame["imported_at"].str.replace("T", " "), "导入人": frame["who"],

@@ -134,6 +134,25 @@ def test_a_clerk_imports_their_own_county_and_never_another_and_the_store_stays_
     assert commit.undo_import(city, own, NORTH_CLERK)["deleted"] == 3
 
 
+def test_a_clerk_asking_for_another_countys_detail_is_narrowed_to_their_own_with_a_notice():
+    counties, notice = CLERK.narrow_detail_counties((LINYOU, LONGXIAN))
+    assert counties == (LONGXIAN,) and "只能查看本县区(陇县)" in notice and "已改为显示陇县" in notice
+    assert CLERK.narrow_detail_counties((LONGXIAN,)) == ((LONGXIAN,), "")
+    assert ADMIN.narrow_detail_counties((LINYOU,)) == ((LINYOU,), "")
+    with pytest.raises(AccessRefused):
+        WALL.narrow_detail_counties(())
+
+
+def test_a_clerks_import_log_lists_only_their_own_countys_imports(city):
+    own = commit.commit_import(city, check(city, build_xlsx(ledger())), NORTH_CLERK)
+    south = commit.commit_import(city, check(city, _south_ledger(), name="南区.xlsx"), ADMIN)
+    assert list(commit.load_imports(city, NORTH_CLERK)["编号"]) == [own]
+    assert list(commit.load_imports(city, ADMIN)["编号"]) == [south, own]
+    assert list(commit.load_imports(city, LEADER)["编号"]) == [south, own]
+    with pytest.raises(AccessRefused):
+        commit.load_imports(city, WALL)
+
+
 def test_city_wide_files_are_imported_by_admins_only(city):
     with pytest.raises(AccessRefused, match="全市"):
         NORTH_CLERK.check_import(None)
