@@ -136,3 +136,49 @@ def test_a_first_sign_in_must_change_the_one_time_password(store_copy, monkeypat
     at.run()
     assert not at.exception and at.session_state[ui.ACCESS].county_name == "麟游县"
     assert not accounts.sign_in(engine, "linyou", "linyou-new-password", "本机").must_change
+
+
+IDP = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "a-long-random-secret",
+                "client_id": "retrofit", "client_secret": "secret",
+                "server_metadata_url": "https://idp.bureau.gov.cn/.well-known/openid-configuration"}}
+IDP_BUTTON = "使用单位统一身份认证登录"
+
+
+def _buttons(at) -> list[str]:
+    return [b.label for b in at.button]
+
+
+def test_the_identity_provider_button_appears_only_when_auth_is_configured(store_copy, monkeypatch):
+    local = _app(monkeypatch, store_copy).run()
+    assert IDP_BUTTON not in _buttons(local) and any(t.key == "login_name" for t in local.text_input)
+    configured = _app(monkeypatch, store_copy)
+    configured.secrets.update(IDP)
+    configured.run()
+    assert IDP_BUTTON in _buttons(configured) and any(t.key == "login_name" for t in configured.text_input)
+
+
+def test_an_identity_with_an_account_signs_in_with_its_role_and_county(store_copy, monkeypatch):
+    engine = db.make_engine(store_copy)
+    accounts.add_account(engine, admin_as("测试"), "wang@bureau.gov.cn", "王科长", "clerk", "麟游县")
+    at = _app(monkeypatch, store_copy)
+    at.secrets.update(IDP)
+    at.user = {"is_logged_in": True, "email": "wang@bureau.gov.cn", "sub": "u-1"}
+    at.run()
+    at.switch_page("pages/heating.py").run()  # the next run goes on in the session, no password change
+    signed_in = at.session_state[ui.ACCESS]
+    assert (signed_in.who, signed_in.role, signed_in.county_name) == ("wang@bureau.gov.cn", "clerk", "麟游县")
+    assert not at.exception and not at.error and not any("修改密码" in s.value for s in at.subheader)
+    logins = audit.load_audit(engine, who="wang@bureau.gov.cn", actions=(audit.LOGIN,))
+    assert len(logins) == 1 and "统一身份认证" in logins["内容"].iloc[0]
+
+
+def test_an_identity_without_an_account_is_refused_in_chinese_and_audited_once(store_copy, monkeypatch):
+    at = _app(monkeypatch, store_copy)
+    at.secrets.update(IDP)
+    at.user = {"is_logged_in": True, "email": "stranger@bureau.gov.cn"}
+    at.run()
+    at.run()
+    assert ui.ACCESS not in at.session_state
+    assert "该账号尚未开通,请联系市级管理员" in _errors(at) and "退出统一身份认证" in _buttons(at)
+    failed = audit.load_audit(db.make_engine(store_copy), who="stranger", actions=(audit.LOGIN_FAILED,))
+    assert len(failed) == 1
