@@ -107,7 +107,7 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
                 Path(args.marked).write_bytes(marked)
                 lines.append(f"标红批注后的文件:{args.marked}")
         return 1, "\n".join(lines)
-    preview = commit.build_preview(engine, result)
+    preview = commit.build_preview(engine, result, cli_access(args.who))
     text = render_preview(preview, render_table)
     if args.dry_run:
         return 0, text + "\n(预览,未写入)"

@@ -25,7 +25,7 @@ def test_preview_lists_new_and_changed_fields_and_the_measures_without_writing(c
     result = check(city, build_xlsx(ledger(household("H1", 通气通电日期=date(2026, 6, 20), 联系电话=None,
                                                      **{"设备费用(元)": 5000, "补贴金额(元)": 3500}),
                                            household("H2", "西村"))))
-    preview = commit.build_preview(city, result)
+    preview = commit.build_preview(city, result, admin_as("测试"))
     assert commit.compute_store_checksum(city) == before
     assert preview.counts == dict(inserted=1, updated=1, unchanged=0)
     assert preview.changes[["编码", "行号", "字段", "原值", "新值"]].values.tolist() == [
@@ -117,7 +117,7 @@ def test_an_import_that_fails_midway_writes_nothing(city, monkeypatch):
 
 def test_measures_after_import_equal_the_preview(city):
     result = check(city, build_xlsx(ledger(household("H1", 通气通电日期=date(2026, 6, 20)))))
-    preview = commit.build_preview(city, result)
+    preview = commit.build_preview(city, result, admin_as("测试"))
     commit.commit_import(city, result, admin_as("张三"))
     headline = report.compute_headline(city, report.Scope(DATA_DATE, 2026, (NORTH,)))
     row = headline.set_index(["program", "key"]).loc[("heating", "completion_rate")]

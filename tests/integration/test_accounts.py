@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from builders import NORTH, SOUTH, add_county, add_household, add_plan, add_project, add_village, make_store
-from intake_files import add_places, build_xlsx, check, household, ledger
+from intake_files import PROJECT_HEADERS, add_places, build_projects, build_xlsx, check, household, ledger, project
 from retrofit import accounts, audit, cli, db, demo, publish, queries, report, ui
 from retrofit.accounts import Access, AccessRefused
 from retrofit.intake import commit, templates
@@ -141,6 +141,21 @@ def test_a_clerk_asking_for_another_countys_detail_is_narrowed_to_their_own_with
     assert ADMIN.narrow_detail_counties((LINYOU,)) == ((LINYOU,), "")
     with pytest.raises(AccessRefused):
         WALL.narrow_detail_counties(())
+
+
+def test_a_clerks_file_cannot_take_over_another_countys_community_by_its_code_nor_preview_it(city):
+    south = build_xlsx([project("PS1", **{"县(市、区)": "南区", "小区名称": "南区家属院"})], PROJECT_HEADERS,
+                       sheet="小区台账", title="南区 2026年度 小区台账")
+    commit.commit_import(city, check(city, south, name="南区.xlsx"), ADMIN)
+    taking = check(city, build_projects([project("PS1", 小区名称="北县新名")]))
+    assert taking.ok and taking.county_adcode == NORTH
+    before = commit.compute_store_checksum(city)
+    with pytest.raises(AccessRefused, match="在库中属于南区"):
+        commit.build_preview(city, taking, NORTH_CLERK)
+    with pytest.raises(AccessRefused, match="在库中属于南区"):
+        commit.commit_import(city, taking, NORTH_CLERK)
+    assert commit.compute_store_checksum(city) == before
+    assert commit.build_preview(city, taking, ADMIN).counts["updated"] == 1  # an admin may move it
 
 
 def test_a_clerks_import_log_lists_only_their_own_countys_imports(city):
