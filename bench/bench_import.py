@@ -111,7 +111,7 @@ def run_case(url: str, kind: str, path: str, queue) -> None:
     result = validate.check_file(engine, content, f"{kind}.xlsx", DEMO_DATA_DATE)
     checked = time.perf_counter()
     assert result.ok, result.error_table().head().to_string()
-    preview = commit.build_preview(engine, result)
+    preview = commit.build_preview(engine, result, BENCH)
     previewed = time.perf_counter()
     log_id = commit.commit_import(engine, result, BENCH)
     imported = time.perf_counter()

@@ -65,8 +65,9 @@ with procurement_tab:
                     late_values=("实施方案未下发",))
 
 with villages_tab:
+    detail = ui.detail_scope(f).counties  # a clerk's own county, whatever the URL asks
     query = st.text_input("搜索村、乡镇或县区", placeholder="例如:王家庄村 / 某某镇")
-    codes = ui.cached(queries.load_village_codes, ui.access(), year, counties, f.routes, query)
+    codes = ui.cached(queries.load_village_codes, ui.access(), year, detail, f.routes, query)
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     st.caption(f"共 {len(codes):,} 个村;标识为完成率(扣除核减)对照全市完成率目标线。"
                "点选一行查看该村农户(户主全名只对本县区和市级管理员显示,其余脱敏)。")
@@ -74,7 +75,7 @@ with villages_tab:
     offset, limit = ui.render_pager(list_key, len(codes)) if len(codes) > min(ui.PAGE_SIZES) else (0, len(codes))
     shown = codes[offset:offset + limit]
     # villages=() would mean every village: an empty page asks for none.
-    villages = ui.cached(queries.load_village_progress, ui.access(), year, as_of, counties, f.routes,
+    villages = ui.cached(queries.load_village_progress, ui.access(), year, as_of, detail, f.routes,
                          villages=shown or ("",))
     view = tables.build_village_table(villages, target)
     engine, access = ui.engine(), ui.access()
@@ -82,7 +83,7 @@ with villages_tab:
         picked = ui.render_table(view, "各村清洁取暖进度", list_key, flags=True, on_select="rerun",
                                  selection_mode="single-row",
                                  whole=lambda: tables.build_village_table(queries.load_village_progress(
-                                     engine, access, year, as_of, counties, f.routes), target, query))
+                                     engine, access, year, as_of, detail, f.routes), target, query))
     rows = picked.selection.rows if picked else []
     if rows:
         village = view.iloc[rows[0]]

@@ -9,7 +9,7 @@ ui.filters()
 ui.render_header("导入记录")
 engine = ui.engine()
 commit.ensure_intake_tables(engine)
-log = commit.load_imports(engine)
+log = commit.load_imports(engine, ui.access())
 if log.empty:
     st.info("还没有导入记录。在“数据填报”页上传县区填报的文件并确认导入后,记录会列在这里。")
     st.stop()

@@ -51,6 +51,10 @@ content = upload.getvalue()
 digest = hashlib.sha256(content).hexdigest()
 result = ui.remember(("check", digest, data_date, ui.store_key()),
                      lambda: validate.check_file(engine, content, upload.name, data_date))
+if result.county_adcode is not None or result.ok:
+    # Another county's file is refused (and audited) before anything of it is shown, errors included:
+    # an error may quote what the store holds for a code (such as the village a household is in).
+    access.check_import(result.county_adcode)
 if not result.ok:
     errors = result.error_table()
     st.error(f"“{upload.name}”有 **{len(errors)}** 处错误,未导入任何数据。请按下表修改后重新上传;"
@@ -68,9 +72,8 @@ if not result.ok:
                            icon=":material/download:", key="marked_download", type="primary")
     st.stop()
 
-access.check_import(result.county_adcode)  # refused (and audited) before anything of it is shown
 st.subheader("3. 预览")
-preview = ui.remember(("preview", digest, data_date, ui.store_key()), lambda: commit.build_preview(engine, result))
+preview = ui.remember(("preview", digest, data_date, ui.store_key()), lambda: commit.build_preview(engine, result, access))
 counts = preview.counts
 place_name = dict(zip(county_table["adcode"], county_table["county"])).get(result.county_adcode, CITY_WIDE)
 st.markdown(f"文件 **{upload.name}** · {place_name} · 工作表 {'、'.join(s.name for s in result.sheets)} · "

@@ -1,5 +1,7 @@
 """地图: counties coloured by the chosen measure's flag, villages and communities as points;
 clicking a county filters every page to it."""
+from dataclasses import replace
+
 import streamlit as st
 
 from retrofit import charts, geo, maps, queries, report, ui
@@ -27,23 +29,27 @@ ui.remember_choice("program", program)
 ui.remember_choice("measure", key)
 
 measure = find_measure(program, key)
+# County colours are public (like the rankings); points are detail, within the account's scope. A
+# clerk who asked for another county sees their own, outline and points, under a notice.
+detail = ui.detail_scope(f)
 
 
 def build_map():
-    table = ui.cached(report.rank_measure, program, key, f.county_scope, f.previous)  # counties on the map
+    # counties on the map
+    table = ui.cached(report.rank_measure, program, key, replace(detail, level=report.COUNTY_LEVEL), f.previous)
     villages = communities = None
     notes = []
     if POINTS[HEATING] in points:
-        codes, found = ui.cached(queries.load_village_sample, ui.access(), f.scope.plan_year, f.scope.counties,
+        codes, found = ui.cached(queries.load_village_sample, ui.access(), detail.plan_year, detail.counties,
                                  f.routes, MAP_POINTS_MAX)
-        rows = ui.cached(queries.load_village_progress, ui.access(), f.scope.plan_year, f.scope.as_of,
-                         f.scope.counties, f.routes, villages=codes or ("",))
+        rows = ui.cached(queries.load_village_progress, ui.access(), detail.plan_year, detail.as_of,
+                         detail.counties, f.routes, villages=codes or ("",))
         target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
         villages = maps.build_village_points(rows, target)
         if len(codes) < found:
             notes.append(f"村点位较多:{found:,} 个村中均匀抽取 {len(codes):,} 个显示")
     if POINTS[RENOVATION] in points:
-        sample, found = ui.cached(report.compute_community_sample, ui.access(), f.scope, f.stages, MAP_POINTS_MAX)
+        sample, found = ui.cached(report.compute_community_sample, ui.access(), detail, f.stages, MAP_POINTS_MAX)
         communities = maps.build_community_points(sample)
         if found > MAP_POINTS_MAX:
             notes.append(f"小区点位较多:{found:,} 个小区中均匀抽取 {len(sample):,} 个显示")

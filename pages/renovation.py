@@ -62,20 +62,21 @@ with funds_tab:
                     "retained_detail", flags=True)
 
 with list_tab:
+    detail = ui.detail_scope(f)  # a clerk's own county, whatever the URL asks
     query = st.text_input("搜索小区、街道或县区", placeholder="例如:家属院 / 经二路 / 凤翔区")
-    total = ui.cached(queries.count_communities, ui.access(), f.scope.plan_year, f.scope.as_of, f.scope.counties,
+    total = ui.cached(queries.count_communities, ui.access(), detail.plan_year, detail.as_of, detail.counties,
                       f.stages, query)
     st.caption(f"共 {total:,} 个小区;红色为已过计划日期仍未完成的阶段。点选一行查看阶段详情。")
     list_key = ui.selection_key("community_table", f, query)
     offset, limit = ui.render_pager(list_key, total) if total > min(ui.PAGE_SIZES) else (0, min(ui.PAGE_SIZES))
-    communities = ui.cached(report.compute_community_page, ui.access(), f.scope, f.stages, query, offset, limit)
+    communities = ui.cached(report.compute_community_page, ui.access(), detail, f.stages, query, offset, limit)
     view = tables.build_community_table(communities)
     engine, access = ui.engine(), ui.access()
     with st.container(key="community_list"):
         picked = ui.render_table(view, f"{f.scope.plan_year}年度改造小区清单", list_key, late_column="逾期阶段",
                                  on_select="rerun", selection_mode="single-row",
                                  whole=lambda: tables.build_community_table(
-                                     report.compute_communities(engine, access, f.scope, f.stages), query))
+                                     report.compute_communities(engine, access, detail, f.stages), query))
     rows = picked.selection.rows if picked else []
     if rows:
         community = communities.iloc[rows[0]]

@@ -8,6 +8,7 @@ hashed with argon2id; the store keeps only hashes of sign-in and display tokens.
 import getpass
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -67,6 +68,19 @@ class Access:
             return (self.county_adcode,)
         raise AccessRefused("大屏链接只能查看大屏。")
 
+    def narrow_detail_counties(self, requested: tuple[str, ...] = ()) -> tuple[tuple[str, ...], str]:
+        """As detail_counties, but a clerk asking for another county gets their own county and a
+        Chinese notice saying so (pages keep the public city map and rankings around it instead
+        of going blank). The notice is empty when nothing was narrowed."""
+        try:
+            return self.detail_counties(requested), ""
+        except AccessRefused:
+            if self.role != CLERK:
+                raise
+        return (self.county_adcode,), (f"县区填报员只能查看本县区({self.county_name})的小区、村和农户明细:"
+                                       f"所选的其他县区已改为显示{self.county_name}。"
+                                       "全市县区着色、排名与通报为公开数据,不受影响。")
+
     def may_see_names(self, adcode: str) -> bool:
         """Full head-of-household names: only to the household's own county and to city admins."""
         return self.role == ADMIN or (self.role == CLERK and adcode == self.county_adcode)
@@ -82,6 +96,15 @@ class Access:
             raise AccessRefused(f"县区填报员只能导入本县区({self.county_name})的数据;"
                                 + ("全市计划等全市文件只能由市级管理员导入。" if adcode is None else "该文件属于其他县区,已拒绝。"))
         raise AccessRefused(f"{self.role_label}没有导入数据的权限。")
+
+    def import_log_county(self) -> str | None:
+        """Whose imports this account may list: a clerk, their own county's only; leaders and admins
+        all (None). The wall's link reads no import log."""
+        if self.role in (ADMIN, LEADER):
+            return None
+        if self.role == CLERK:
+            return self.county_adcode
+        raise AccessRefused("大屏链接只能查看大屏。")
 
     def check_admin(self, action: str) -> None:
         if self.role != ADMIN:
@@ -298,6 +321,73 @@ def sign_out(engine: Engine, token: str | None) -> None:
             conn.execute(db.account_session.delete().where(db.account_session.c.token_sha256 == _sha256(token)))
 
 
+# ---- an intranet identity provider (OIDC through st.login), switched on by configuration ----------
+
+NOT_OPENED = "该账号尚未开通,请联系市级管理员。"
+
+
+def compute_oidc_provider(secrets: Mapping) -> str | None:
+    """Whether sign-in through the bureau's identity provider is switched on, and how st.login is
+    called: None when `secrets` (.streamlit/secrets.toml) has no usable [auth] section (local
+    accounts only, the default); "" for a single provider configured in [auth] itself; else the
+    name of the first provider configured as an [auth.<name>] subsection."""
+    auth = secrets.get("auth")
+    if not isinstance(auth, Mapping) or not auth.get("redirect_uri") or not auth.get("cookie_secret"):
+        return None
+    if auth.get("client_id"):
+        return ""
+    return next((name for name, value in auth.items() if isinstance(value, Mapping) and value.get("client_id")), None)
+
+
+def build_identity_access(identity: Mapping, account: Mapping | None, county_name: str = "",
+                          source: str = "") -> Access:
+    """The Access an identity from the identity provider (st.user as a dict) maps to: the store's
+    account whose login is the identity's e-mail (or its `sub` when it has no e-mail), created by
+    an admin with a role and county. `account` is that account's row, or None when there is none.
+    Refused in Chinese (NOT_OPENED) when not signed in at the provider, when no account has that
+    login, or when the account is disabled."""
+    if not identity.get("is_logged_in"):
+        raise AccessRefused("尚未通过单位统一身份认证登录。")
+    if account is None or account["login"] not in identity_logins(identity) or account["disabled"]:
+        raise AccessRefused(NOT_OPENED)
+    return Access(who=account["login"], role=account["role"], county_adcode=account["county_adcode"],
+                  county_name=county_name, source=source)
+
+
+def identity_logins(identity: Mapping) -> tuple[str, ...]:
+    """The logins an identity may be known by, in order: its e-mail (unless the provider says it
+    is not verified), then its subject id."""
+    email = identity.get("email") if identity.get("email_verified", True) is not False else None
+    return tuple(str(v).strip() for v in (email, identity.get("sub")) if v and str(v).strip())
+
+
+def sign_in_identity(engine: Engine, identity: Mapping, source: str) -> SignedIn:
+    """Open a session (as sign_in does) for an identity the provider returned, mapped by
+    build_identity_access; one audit row either way: a login, or a failed login naming the
+    identity and why. Disabling the account ends these sessions as it does any other."""
+    logins = identity_logins(identity)
+    now = audit.utc_now()
+    with engine.begin() as conn:
+        rows = {r["login"]: r for r in conn.execute(select(db.account).where(db.account.c.login.in_(logins))).mappings()}
+        account = next((rows[login] for login in logins if login in rows), None)
+        shown = (logins or ("(无邮箱与标识)",))[0]
+        try:
+            access = build_identity_access(identity, account, _access_of(conn, account, source).county_name
+                                           if account else "", source)
+        except AccessRefused as refused:
+            reason = "统一身份认证:" + ("账号已停用" if account is not None else "无对应账号")
+            audit.record_in(conn, shown, source, audit.LOGIN_FAILED, reason)
+            failed = refused
+        else:
+            token = secrets.token_urlsafe(32)
+            conn.execute(db.account_session.insert().values(
+                token_sha256=_sha256(token), account_id=account["id"], created_at=now,
+                expires_at=now + timedelta(hours=SESSION_HOURS)))
+            audit.record_in(conn, access.who, source, audit.LOGIN, f"登录成功(统一身份认证,{ROLES[access.role]})")
+            return SignedIn(token, access, False)
+    raise failed
+
+
 # ---- the wall's display link ---------------------------------------------------------------
 
 def create_display_token(engine: Engine, actor: Access, label: str) -> str:
@@ -371,3 +461,53 @@ def ensure_first_admin(engine: Engine) -> str | None:
         return None
     return (f"首次启动:已建立市级管理员账号 {FIRST_ADMIN},一次性密码 {password}\n"
             f"  请登录后立即修改密码;此密码只显示这一次。忘记时:python -m retrofit user reset {FIRST_ADMIN}")
+
+
+# ---- a rebuild keeps who may sign in and the record of what they did -------------------------
+
+# Carried across a rebuild of the store (demo --force, city init --force): accounts, their
+# sessions, display links and the audit trail, so a rebuild never erases the record of itself.
+CARRIED_TABLES = (db.account, db.account_session, db.display_token, db.audit_event)
+
+
+def load_carried_rows(conn: Connection, owned: tuple[str, ...]) -> dict[str, list[dict]]:
+    """The carried tables' rows, read in the rebuild's transaction before its tables are dropped
+    (`owned`: the tables the old store has)."""
+    return {t.name: [dict(r) for r in conn.execute(select(t)).mappings()] for t in CARRIED_TABLES if t.name in owned}
+
+
+def restore_carried_rows(conn: Connection, carried: dict[str, list[dict]], by: Access, action: str, what: str) -> None:
+    """Put the carried rows back into the rebuilt store, in the same transaction, then write the
+    rebuild's own audit row. An account the rebuilt store already has (the demo's own, by login)
+    takes the carried values (password, lock, state); sessions follow their account. Not carried,
+    each with an audit row saying why: a clerk whose county the new store lacks (the account
+    could not be valid), and into a store that is not a demo, an account still signing in with the
+    public demo password."""
+    is_demo = db.read_meta(conn).get("is_demo") == "1"
+    counties = set(conn.execute(select(db.county.c.adcode)).scalars())
+    present = dict(conn.execute(select(db.account.c.login, db.account.c.id)).all())
+    new_id, left_out = {}, []
+    for row in carried.get(db.account.name, []):
+        if row["county_adcode"] and row["county_adcode"] not in counties:
+            left_out.append(f"账号 {row['login']} 的县区({row['county_adcode']})不在重建后的库中,未保留")
+            continue
+        if not is_demo and _verify(row["password_hash"], DEMO_PASSWORD):
+            left_out.append(f"账号 {row['login']} 仍使用公开的演示密码,未带入非演示库")
+            continue
+        values = {k: v for k, v in row.items() if k != "id"}
+        if row["login"] in present:
+            conn.execute(update(db.account).where(db.account.c.id == present[row["login"]]).values(**values))
+            new_id[row["id"]] = present[row["login"]]
+        else:
+            new_id[row["id"]] = conn.execute(db.account.insert().values(**values)).inserted_primary_key[0]
+    sessions = [dict(s, account_id=new_id[s["account_id"]])
+                for s in carried.get(db.account_session.name, []) if s["account_id"] in new_id]
+    if sessions:
+        conn.execute(db.account_session.insert(), sessions)
+    for table in (db.display_token, db.audit_event):  # as they were, ids and all: the trail keeps its order
+        if carried.get(table.name):
+            conn.execute(table.insert(), carried[table.name])
+            db.sync_id_sequence(conn, table)
+    for note in left_out:
+        audit.record_in(conn, by.who, by.source, audit.ACCOUNT, note)
+    audit.record_in(conn, by.who, by.source, action, what)

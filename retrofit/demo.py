@@ -548,15 +548,13 @@ def build_demo(engine: Engine, seed: int, force: bool = False, by: "accounts.Acc
     by.check_admin("重建演示库")
     rows, meta = build_demo_rows(seed)
     rows[db.account] = accounts.build_demo_account_rows()
-    with store.replacing_store(engine, force) as conn:
+    with store.replacing_store(engine, force, by=by, record=(audit.DEMO_REBUILD, f"重建演示库(种子 {seed})")) as conn:
         for table in db.metadata.sorted_tables:
             if rows[table]:
                 conn.execute(table.insert(), rows[table])
                 db.sync_id_sequence(conn, table)
         db.write_meta(conn, **meta)
         store_shipped_boundaries(conn)  # boundaries live in the store, as for any city (intake.city)
-        # The rebuild drops the old trail with the old data (generated only): the new one starts here.
-        audit.record_in(conn, by.who, by.source, audit.DEMO_REBUILD, f"重建演示库(种子 {seed})")
     return {table.name: len(rows[table]) for table in db.metadata.sorted_tables}
 
 

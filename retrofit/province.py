@@ -485,7 +485,7 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
     by.check_admin("重建演示库")
     started = time.perf_counter()
     city_rows, counties = load_province_counties()
-    with store.replacing_store(engine, force) as conn:
+    with store.replacing_store(engine, force, by=by, record=(audit.DEMO_REBUILD, f"重建全省演示库(种子 {seed})")) as conn:
         if conn.dialect.name == "sqlite":
             # The household code index takes 3 million inserts in random order: with SQLite's
             # default 2 MB page cache nearly each one reads and writes a page of the file.
@@ -511,7 +511,6 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
                       scale="province", province=PROVINCE, province_adcode=PROVINCE_ADCODE, city=PROVINCE)
         store_shipped_boundaries(conn, PROVINCE_BOUNDARIES_FILE)
         conn.execute(db.account.insert(), accounts.build_demo_account_rows())
-        audit.record_in(conn, by.who, by.source, audit.DEMO_REBUILD, f"重建全省演示库(种子 {seed})")
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")

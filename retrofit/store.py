@@ -166,18 +166,27 @@ def check_buildable(state: StoreState, url: str, force: bool, action: str = "演
 
 
 @contextmanager
-def replacing_store(engine: Engine, force: bool = False, action: str = "演示数据") -> Iterator[Connection]:
+def replacing_store(engine: Engine, force: bool = False, action: str = "演示数据", *, record: tuple[str, str],
+                    by=None) -> Iterator[Connection]:
     """A transaction in which the store is rebuilt from scratch for the demo or a new city: refused
     (StoreFault) where check_buildable says no; only our own tables are dropped; the schema
     version, a new store id and a revision that goes on from the old store's are written, so
-    every process's cache follows. The caller fills the tables and its metadata."""
+    every process's cache follows. The caller fills the tables and its metadata. Accounts,
+    sessions, display links and the audit trail are carried over (accounts.restore_carried_rows),
+    and the rebuild's own audit row, `record` (action, what) by `by` (an accounts.Access; default
+    the system at first start), is written after them."""
+    from . import accounts
+
     url = engine.url.render_as_string(hide_password=False)
     state = inspect_store(engine)
     check_buildable(state, url, force, action)
+    by = by or accounts.Access(who="系统", role=accounts.ADMIN, source="首次启动")
     with engine.begin() as conn:
+        carried = accounts.load_carried_rows(conn, state.owned)
         db.metadata.drop_all(conn, tables=[t for t in db.metadata.sorted_tables if t.name in state.owned])
         db.metadata.create_all(conn)
         yield conn
+        accounts.restore_carried_rows(conn, carried, by, *record)
         db.write_meta(conn, revision=state.revision, store_id=db.new_store_id(),
                       **{db.SCHEMA_VERSION_KEY: db.SCHEMA_VERSION})
         db.bump_revision(conn)

@@ -630,13 +630,16 @@ def require_access() -> Access:
     signed = accounts.load_signed_in(store_engine, token, client_source())
     if signed is not None:
         st.session_state[TOKEN] = signed.token
-        if signed.must_change:
+        if signed.must_change and not _identified_as(signed.access.who):
             render_password_change(store_engine, signed)
             st.stop()
         _keep_cookie(signed.token)
         st.session_state[ACCESS] = signed.access
         return signed.access
     st.session_state.pop(TOKEN, None)
+    identified = _sign_in_identity(store_engine)
+    if identified is not None:
+        return identified
     display = st.query_params.get("display") or st.session_state.get("_display_token")
     if display:
         wall = accounts.load_display_access(store_engine, display, client_source())
@@ -649,6 +652,47 @@ def require_access() -> Access:
     st.session_state.pop(ACCESS, None)
     render_login(store_engine)
     st.stop()
+
+
+def oidc_provider() -> str | None:
+    """How st.login is called, or None when .streamlit/secrets.toml has no [auth] section (local
+    accounts only): accounts.compute_oidc_provider decides."""
+    if not st.secrets.load_if_toml_exists():
+        return None
+    return accounts.compute_oidc_provider(st.secrets.to_dict())
+
+
+def _identified_as(login: str) -> bool:
+    """Is this browser signed in at the identity provider as `login`? (Its accounts never use
+    the one-time local password, so they are not sent to change it.)"""
+    identity = st.user.to_dict() if oidc_provider() is not None else {}
+    return bool(identity.get("is_logged_in")) and login in accounts.identity_logins(identity)
+
+
+def _sign_in_identity(store_engine: Engine) -> Access | None:
+    """After the identity provider returns (st.user), the store account of that identity, with a
+    session of ours; None when not configured, not signed in there, or refused (the login page
+    then says why; the refusal is audited once per identity and browser session, not per rerun).
+    Signing out of the app signs out of the provider too, or the next run would sign in again."""
+    identity = st.user.to_dict() if oidc_provider() is not None else {}
+    if not identity.get("is_logged_in"):
+        return None
+    if st.session_state.pop("_signed_out", False):
+        st.logout()
+        st.stop()
+    logins = accounts.identity_logins(identity)
+    if st.session_state.get("_identity_refused") == logins:
+        return None
+    try:
+        signed = accounts.sign_in_identity(store_engine, identity, client_source())
+    except AccessRefused as refused:
+        st.session_state["_identity_refused"] = logins
+        st.session_state["_identity_refusal"] = str(refused)
+        return None
+    st.session_state[TOKEN] = signed.token
+    _keep_cookie(signed.token)
+    st.session_state[ACCESS] = signed.access
+    return signed.access
 
 
 def check_display_link() -> None:
@@ -701,6 +745,9 @@ def render_login(store_engine: Engine) -> None:
                        f"`{accounts.DEMO_PASSWORD}`),体验不同角色看到的内容。", icon=":material/badge:")
             st.table(pd.DataFrame([{"账号": login, "角色": accounts.ROLES[role], "范围": "陇县" if county else "全市"}
                                    for login, _, role, county in accounts.DEMO_ACCOUNTS]).set_index("账号"))
+        provider = oidc_provider()
+        if provider is not None:
+            _render_identity_login(provider)
         with st.form("login", border=True):
             login = st.text_input("账号", key="login_name")
             password = st.text_input("密码", type="password", key="login_password")
@@ -714,6 +761,22 @@ def render_login(store_engine: Engine) -> None:
             st.session_state[TOKEN] = signed.token
             st.rerun()
         st.caption("忘记密码或账号被锁定,请联系市级管理员重置。")
+
+
+def _render_identity_login(provider: str) -> None:
+    """The identity provider's button (only when [auth] is configured), and why the identity it
+    returned was refused, with a way to sign out of it and try another."""
+    refusal = st.session_state.get("_identity_refusal")
+    if refusal and st.user.to_dict().get("is_logged_in"):
+        st.error(f"{refusal}(统一身份认证账号:{'、'.join(st.session_state.get('_identity_refused', ()))})",
+                 icon=":material/lock:")
+        if st.button("退出统一身份认证", key="identity_logout", width="stretch"):
+            st.session_state.pop("_identity_refused", None)
+            st.session_state.pop("_identity_refusal", None)
+            st.logout()
+    elif st.button("使用单位统一身份认证登录", key="identity_login", type="primary", width="stretch"):
+        st.login(provider) if provider else st.login()
+    st.caption("或使用本系统账号登录:")
 
 
 def render_password_change(store_engine: Engine, signed: accounts.SignedIn) -> None:
@@ -755,6 +818,23 @@ def _sign_out() -> None:
     accounts.sign_out(engine(), st.session_state.pop(TOKEN, None))
     st.session_state.pop(ACCESS, None)
     st.session_state["_signed_out"] = True
+
+
+def detail_scope(f: Filters) -> Scope:
+    """The scope for community, village and household detail on this page: the filters' scope,
+    narrowed to a clerk's own county when the URL or sidebar asked for another (a warning says so
+    here, and the attempt is audited once per session and request, not on every rerun)."""
+    current = access()
+    counties, notice = current.narrow_detail_counties(f.scope.counties)
+    if notice:
+        st.warning(notice, icon=":material/lock:")
+        seen = st.session_state.setdefault("_narrowed", set())
+        if f.county_names not in seen:
+            seen.add(f.county_names)
+            audit.record(engine(), current.who, current.source, audit.REFUSED,
+                         f"请求{'、'.join(f.county_names)}的明细,已改为本县区({st.context.url or ''})")
+        return replace(f.scope, counties=counties)
+    return f.scope  # as asked (a clerk's loaders keep to their county by themselves)
 
 
 def audited(what: str, build):

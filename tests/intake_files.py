@@ -96,7 +96,7 @@ def assert_refused_unchanged(engine, result: validate.CheckResult) -> None:
     with pytest.raises(commit.ImportRefused):
         commit.commit_import(engine, result, admin_as("测试"))
     with pytest.raises(commit.ImportRefused):
-        commit.build_preview(engine, result)
+        commit.build_preview(engine, result, admin_as("测试"))
     assert commit.compute_store_checksum(engine) == before
 
 

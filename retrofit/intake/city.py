@@ -14,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
-from .. import db
+from .. import audit, db
+from ..accounts import Access
 
 SIMPLIFY_TOLERANCE_DEG = 0.001   # ~100 m: shared borders stay exact (coverage_simplify)
 ADCODE_COLUMNS = ("adcode", "ADCODE", "code", "CODE", "区划代码", "行政区划代码", "gb", "PAC")
@@ -160,7 +161,7 @@ def store_boundaries(conn, counties: list[CountyShape]) -> None:
 
 
 def init_city(engine: Engine, name: str, boundaries, file_name: str | None = None,
-              data_date=None, force: bool = False) -> list[CountyShape]:
+              data_date=None, force: bool = False, by: Access | None = None) -> list[CountyShape]:
     """Create an empty store for city `name` from its boundary file, in one transaction. Counties
     get their adcode, name, kind and the file's order. As for the demo (store.replacing_store):
     into an empty store or over the demo; over another store of ours only with `force`; never
@@ -171,7 +172,8 @@ def init_city(engine: Engine, name: str, boundaries, file_name: str | None = Non
 
     counties = match_counties(read_boundaries(boundaries, file_name))
     counties.sort(key=lambda c: c.adcode)
-    with store.replacing_store(engine, force, action="新建城市") as conn:
+    with store.replacing_store(engine, force, action="新建城市", by=by,
+                               record=(audit.NEW_CITY, f"新建城市库:{name}({len(counties)} 个县区)")) as conn:
         conn.execute(db.county.insert(), [dict(adcode=c.adcode, name=c.name, kind=county_kind(c.name), seq=i)
                                           for i, c in enumerate(counties, 1)])
         store_boundaries(conn, counties)

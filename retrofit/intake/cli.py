@@ -42,7 +42,7 @@ def add_commands(commands, parse_date) -> None:
     init.add_argument("--name", required=True, help="城市名称,如 榆林市")
     init.add_argument("--boundaries", required=True, help="边界文件")
     init.add_argument("--data-date", type=parse_date, help="数据截至日期(默认:今天)")
-    init.add_argument("--force", action="store_true", help="替换本系统已有的非演示库(其中数据将清空)")
+    init.add_argument("--force", action="store_true", help="替换本系统已有的非演示库(其中数据将清空;账号与操作日志保留)")
     bounds = cities.add_parser("boundaries", help="为现有县区换上边界文件(按区划代码或名称匹配)", description=(
         "不清空数据,只替换库中的县区边界;文件缺少或多出的县区会逐一列出。"))
     bounds.add_argument("file", help="边界文件")
@@ -67,7 +67,8 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
                 commit.ensure_intake_tables(engine)
                 counties = city.attach_boundaries(engine, path.read_bytes(), path.name)
                 return 0, f"已更新 {len(counties)} 个县区的边界({database_url()})"
-            counties = city.init_city(engine, args.name, path.read_bytes(), path.name, args.data_date, args.force)
+            counties = city.init_city(engine, args.name, path.read_bytes(), path.name, args.data_date, args.force,
+                                      by=cli_access())
         except city.CityError as error:
             raise usage_error(str(error)) from None
         return 0, (f"已建立{args.name}({database_url()}):{len(counties)} 个县区 "
@@ -85,7 +86,7 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
         Path(args.out).write_bytes(content)
         return 0, f"模板已生成:{args.out}({PROGRAM_LABELS[args.program]},{args.county or '全市'} {args.year}年度)"
     if args.command == "imports":
-        return 0, render_table(commit.load_imports(engine))
+        return 0, render_table(commit.load_imports(engine, cli_access()))
     if args.command == "undo":
         try:
             counts = commit.undo_import(engine, args.import_id, cli_access(args.who))
@@ -106,7 +107,7 @@ def run(args, usage_error, render_table) -> tuple[int, str]:
                 Path(args.marked).write_bytes(marked)
                 lines.append(f"标红批注后的文件:{args.marked}")
         return 1, "\n".join(lines)
-    preview = commit.build_preview(engine, result)
+    preview = commit.build_preview(engine, result, cli_access(args.who))
     text = render_preview(preview, render_table)
     if args.dry_run:
         return 0, text + "\n(预览,未写入)"

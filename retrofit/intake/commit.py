@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, UTC
 
 import pandas as pd
-from sqlalchemy import Boolean, Date, bindparam, select, tuple_
+from sqlalchemy import Boolean, Date, bindparam, select, true, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from .. import audit, db, fmt, report, summary
-from ..accounts import Access
+from ..accounts import Access, AccessRefused
 from ..history import ConnectionEngine
 from .sheets import PROGRAM_LABELS, SheetSpec
 from .validate import CheckedSheet, CheckResult
@@ -177,13 +177,32 @@ def _plan_independent(conn, result: CheckResult) -> list[SheetPlan]:
     return [plan_sheet(conn, s) for s in result.sheets if not s.spec.references]
 
 
-def _write(conn: Connection, result: CheckResult, plans: list[SheetPlan], import_id: int | None) -> list[SheetPlan]:
+def _write(conn: Connection, result: CheckResult, plans: list[SheetPlan], import_id: int | None,
+           by: Access) -> list[SheetPlan]:
     """Write `plans`, then plan and write the sheets that name rows by code (a payment its
     allocation's 文号), which may be rows just written. Returns every sheet's plan."""
+    _check_rows_owned(conn, by, result.county_adcode, plans)
     apply_plans(conn, plans, import_id)
     referring = [plan_sheet(conn, s) for s in result.sheets if s.spec.references]
+    _check_rows_owned(conn, by, result.county_adcode, referring)
     apply_plans(conn, referring, import_id)
     return plans + referring
+
+
+def _check_rows_owned(conn: Connection, by: Access, county: str | None, plans: list[SheetPlan]) -> None:
+    """A row a file would change must belong to a county `by` may import: through a code already
+    stored under another county, a clerk's own-county file would otherwise take that county's row
+    over (and its preview would show the stored values)."""
+    for plan in plans:
+        for row, old in plan.updates:
+            before = old.get("county_adcode")
+            if before and before != county:
+                try:
+                    by.check_import(before)
+                except AccessRefused:
+                    key = "、".join(str(row[k]) for k in plan.spec.keys)
+                    raise AccessRefused(f"“{plan.name}”中编码“{key}”的记录在库中属于{_place(conn, before)},"
+                                        f"县区填报员不能修改其他县区的数据;请核对编码后重新上传。") from None
 
 
 def _to_json(row: dict, columns: list[str]) -> str:
@@ -283,17 +302,19 @@ def compute_effect(engine_like, result: CheckResult, program: str | None, year: 
     return headline[headline["program"] == program][["key", "label", "value", "numerator", "denominator", "unit"]]
 
 
-def build_preview(engine: Engine, result: CheckResult) -> Preview:
-    """What importing `result` would do, computed in a transaction that is rolled back."""
+def build_preview(engine: Engine, result: CheckResult, by: Access) -> Preview:
+    """What importing `result` would do, computed in a transaction that is rolled back. The
+    preview shows stored values, so it is refused (AccessRefused) exactly as the import would be."""
     if not result.ok:
         raise ImportRefused("文件有错误,不能预览导入;请先按错误表修改")
+    by.check_import(result.county_adcode)
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
             plans = _plan_independent(conn, result)
             program, year = _measure_scope(result, plans)
             before = compute_effect(ConnectionEngine(conn), result, program, year)
-            plans = _write(conn, result, plans, None)
+            plans = _write(conn, result, plans, None, by)
             _advance_data_date(conn, result.data_date)
             summary.refresh_summary(conn, _counties_touched(result.county_adcode, plans))
             after = compute_effect(ConnectionEngine(conn), result, program, year)
@@ -381,7 +402,7 @@ def commit_import(engine: Engine, result: CheckResult, by: Access) -> int:
             sheets="、".join(s.name for s in result.sheets)[:80], file_name=result.file_name[:200],
             sha256=result.sha256, data_date=result.data_date, inserted=0, updated=0, unchanged=0, status=NO_CHANGE,
         )).inserted_primary_key[0]
-        plans = _write(conn, result, _plan_independent(conn, result), log_id)
+        plans = _write(conn, result, _plan_independent(conn, result), log_id, by)
         inserted = sum(len(p.inserts) for p in plans)
         updated = sum(len(p.updates) for p in plans)
         conn.execute(db.import_log.update().where(db.import_log.c.id == log_id).values(
@@ -416,12 +437,17 @@ def _counties_touched(county: str | None, plans: list[SheetPlan]) -> tuple[str, 
     return tuple(sorted({county} | before - {None}))
 
 
-def load_imports(engine: Engine) -> pd.DataFrame:
-    """The import log, latest first, with Chinese column names and county names."""
+def load_imports(engine: Engine, access: Access) -> pd.DataFrame:
+    """The import log `access` may read, latest first, with Chinese column names and county names:
+    a clerk's own county's imports only (other counties' file names, counts and uploaders are
+    theirs, and city-wide files are the admins'); leaders and admins, all."""
     log, county = db.import_log, db.county
+    own = access.import_log_county()
+    mine = log.c.county_adcode == own if own else true()
     with engine.connect() as conn:
         rows = conn.execute(select(log, county.c.name.label("county")).select_from(
-            log.outerjoin(county, county.c.adcode == log.c.county_adcode)).order_by(log.c.id.desc())).mappings().all()
+            log.outerjoin(county, county.c.adcode == log.c.county_adcode)).where(mine)
+            .order_by(log.c.id.desc())).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in log.columns] + ["county"])
     return pd.DataFrame({
         "编号": frame["id"], "导入时间(UTC)": frame["imported_at"].str.replace("T", " "), "导入人": frame["who"],

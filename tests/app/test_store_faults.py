@@ -81,10 +81,11 @@ def test_a_rebuild_in_another_process_reaches_the_running_app(store_copy, monkey
     after = heating_completion_shown(engine)
     assert after != before
     ui._revision.clear()  # the revision is re-read every few seconds; this stands for that wait
-    # A rebuilt demo store has new demo accounts and no sessions: the app asks to sign in again
-    # (a new session here; the caches that must follow are the process's, not the session's).
+    # A rebuild keeps the accounts and their sessions: the running session stays signed in and
+    # shows the rebuilt store's figures, as does a new one.
     at.run()
-    assert any(t.key == "login_name" for t in at.text_input)
+    assert not any(t.key == "login_name" for t in at.text_input)
+    assert completion_shown(at) == after
     at = open_app(monkeypatch, store_copy).run()
     assert completion_shown(at) == after
 

@@ -68,7 +68,7 @@ def test_an_uploaded_ledger_is_previewed_imported_ranked_and_undone(page, own_ap
 
     path = tmp_path / "麟游县清洁取暖.xlsx"
     filled_linyou(store_url, path)
-    effect = commit.build_preview(engine, validate.check_file(engine, path.read_bytes(), path.name)).effect
+    effect = commit.build_preview(engine, validate.check_file(engine, path.read_bytes(), path.name), admin_as("测试")).effect
     change = effect.set_index("指标").loc["完成率", "变化"]
     assert change != "不变"
     _open(page, base + "/intake")

@@ -25,7 +25,7 @@ def test_preview_lists_new_and_changed_fields_and_the_measures_without_writing(c
     result = check(city, build_xlsx(ledger(household("H1", 通气通电日期=date(2026, 6, 20), 联系电话=None,
                                                      **{"设备费用(元)": 5000, "补贴金额(元)": 3500}),
                                            household("H2", "西村"))))
-    preview = commit.build_preview(city, result)
+    preview = commit.build_preview(city, result, admin_as("测试"))
     assert commit.compute_store_checksum(city) == before
     assert preview.counts == dict(inserted=1, updated=1, unchanged=0)
     assert preview.changes[["编码", "行号", "字段", "原值", "新值"]].values.tolist() == [
@@ -44,7 +44,7 @@ def test_import_upserts_on_the_code_masks_phones_bumps_the_revision_and_logs(cit
     assert _stored_household(city, "H1")["head_name"] == "李四"
     assert _stored_household(city, "H2")["phone_masked"] == "139****5678"
     assert int(db.load_revision(city).rsplit(":", 1)[1]) == int(revision.rsplit(":", 1)[1]) + 1
-    log = commit.load_imports(city).iloc[0]
+    log = commit.load_imports(city, admin_as("管理员")).iloc[0]
     assert (log["编号"], log["导入人"], log["县区"], log["类别"], log["文件"], log["新增"], log["修改"], log["状态"]) == (
         log_id, "县住建局 张三", "北县", "清洁取暖", "北县.xlsx", 1, 1, "已导入")
     assert log["SHA-256"] == result.sha256[:12]
@@ -64,7 +64,7 @@ def test_the_same_file_twice_changes_nothing_the_second_time(city):
     after_first, revision = commit.compute_store_checksum(city), db.load_revision(city)
     second = commit.commit_import(city, check(city, content), admin_as("张三"))
     assert commit.compute_store_checksum(city) == after_first and db.load_revision(city) == revision
-    log = commit.load_imports(city).set_index("编号").loc[second]
+    log = commit.load_imports(city, admin_as("管理员")).set_index("编号").loc[second]
     assert (log["新增"], log["修改"], log["未变"], log["状态"]) == (0, 0, 3, "无变化")
 
 
@@ -77,7 +77,7 @@ def test_undo_restores_replaced_values_deletes_added_rows_and_the_checksum(city)
     assert commit.undo_import(city, log_id, admin_as("李主任")) == dict(restored=1, deleted=1)
     assert commit.compute_store_checksum(city) == before
     assert _stored_household(city, "H1")["head_name"] == "王建国"
-    log = commit.load_imports(city).iloc[0]
+    log = commit.load_imports(city, admin_as("管理员")).iloc[0]
     assert (log["状态"], log["撤销人"]) == ("已撤销", "李主任")
     with pytest.raises(commit.ImportRefused, match=f"第 {log_id} 次导入已于 .* 撤销"):
         commit.undo_import(city, log_id, admin_as("李主任"))
@@ -112,12 +112,12 @@ def test_an_import_that_fails_midway_writes_nothing(city, monkeypatch):
     with pytest.raises(RuntimeError):
         commit.commit_import(city, result, admin_as("张三"))
     assert commit.compute_store_checksum(city) == before
-    assert commit.load_imports(city).empty
+    assert commit.load_imports(city, admin_as("管理员")).empty
 
 
 def test_measures_after_import_equal_the_preview(city):
     result = check(city, build_xlsx(ledger(household("H1", 通气通电日期=date(2026, 6, 20)))))
-    preview = commit.build_preview(city, result)
+    preview = commit.build_preview(city, result, admin_as("测试"))
     commit.commit_import(city, result, admin_as("张三"))
     headline = report.compute_headline(city, report.Scope(DATA_DATE, 2026, (NORTH,)))
     row = headline.set_index(["program", "key"]).loc[("heating", "completion_rate")]

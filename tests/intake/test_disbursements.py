@@ -64,7 +64,7 @@ def test_an_allocation_and_its_payments_import_in_one_file_and_undo(with_communi
     before = commit.compute_store_checksum(with_community)
     result = check(with_community, build_funds([allocation()], [payment("ZF-1"), payment("ZF-2", 拨付日期=date(2026, 5, 8))]))
     assert result.ok, errors_of(result)
-    preview = commit.build_preview(with_community, result)
+    preview = commit.build_preview(with_community, result, admin_as("测试"))
     assert preview.counts == dict(inserted=3, updated=0, unchanged=0)
     log_id = commit.commit_import(with_community, result, admin_as("北县财政 李四"))
     assert _disbursed(with_community) == 800_000
@@ -83,7 +83,7 @@ def _project_id(engine, code: str) -> int:
 def test_a_corrected_payment_updates_in_place_by_voucher_number(with_community):
     commit.commit_import(with_community, check(with_community, build_funds([allocation()], [payment("ZF-1")])), admin_as("甲"))
     result = check(with_community, build_funds([], [payment("ZF-1", **{"拨付金额(万元)": 45})]))
-    preview = commit.build_preview(with_community, result)
+    preview = commit.build_preview(with_community, result, admin_as("测试"))
     assert preview.counts == dict(inserted=0, updated=1, unchanged=0)
     assert preview.changes[["字段", "原值", "新值"]].values.tolist() == [["拨付金额(万元)", "400000", "450000"]]
     commit.commit_import(with_community, result, admin_as("甲"))
@@ -95,7 +95,7 @@ def test_the_same_payments_twice_change_nothing(with_community):
     commit.commit_import(with_community, check(with_community, content), admin_as("甲"))
     before = commit.compute_store_checksum(with_community)
     again = check(with_community, content)
-    assert commit.build_preview(with_community, again).changes_nothing
+    assert commit.build_preview(with_community, again, admin_as("测试")).changes_nothing
     commit.commit_import(with_community, again, admin_as("甲"))
     assert commit.compute_store_checksum(with_community) == before
 

@@ -169,7 +169,7 @@ def test_plan_nodes_city_wide_and_per_county_import_update_and_undo(city):
     before = commit.compute_store_checksum(city)
     rows[0]["应完成比例(%)"] = 40
     result = check(city, build_xlsx(rows, NODE_HEADERS, sheet="计划节点"))
-    assert commit.build_preview(city, result).counts == dict(inserted=0, updated=1, unchanged=2)
+    assert commit.build_preview(city, result, admin_as("测试")).counts == dict(inserted=0, updated=1, unchanged=2)
     second = commit.commit_import(city, result, admin_as("张三"))
     assert _nodes(city)[0][-1] == 0.4
     commit.undo_import(city, second, admin_as("张三"))

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from builders import admin_as
 from retrofit.intake import commit, validate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -16,7 +17,7 @@ def test_each_sample_is_accepted_or_refused_as_its_name_says(demo_engine, path):
         assert not result.ok and len(result.errors) >= 2
     else:
         assert result.ok, result.error_table().head().to_dict("records")
-        assert sum(commit.build_preview(demo_engine, result).counts.values()) == sum(
+        assert sum(commit.build_preview(demo_engine, result, admin_as("测试")).counts.values()) == sum(
             len(s.frame) for s in result.sheets)
 
 

@@ -41,7 +41,8 @@ def test_an_import_and_its_undo_leave_the_summary_current_and_equal_to_the_facts
 def test_the_preview_counts_the_file_without_leaving_the_summary_changed(city):
     commit.commit_import(city, check(city, build_xlsx(ledger(household("H1")))), admin_as("北县填报员"))
     before = commit.compute_store_checksum(city)
-    preview = commit.build_preview(city, check(city, build_xlsx(ledger(household("H1", 通气通电日期=date(2026, 6, 20))))))
+    preview = commit.build_preview(city, check(city, build_xlsx(ledger(household("H1", 通气通电日期=date(2026, 6, 20))))),
+                                   admin_as("测试"))
     assert preview.effect.set_index("指标").loc["完成率", "导入后"].endswith("(1/4)")
     assert commit.compute_store_checksum(city) == before
     assert summary.is_fresh(city) and connected_in_north(city) == 0

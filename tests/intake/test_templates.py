@@ -65,7 +65,7 @@ def test_a_downloaded_template_imported_as_it_is_changes_nothing(demo_copy, prog
     before = commit.compute_store_checksum(demo_copy)
     result = validate.check_file(demo_copy, content, "模板.xlsx")
     assert result.ok, result.error_table().head().to_dict("records")
-    preview = commit.build_preview(demo_copy, result)
+    preview = commit.build_preview(demo_copy, result, admin_as("测试"))
     assert preview.counts["inserted"] == preview.counts["updated"] == 0 and preview.changes_nothing
     commit.commit_import(demo_copy, result, admin_as("张三"))
     assert commit.compute_store_checksum(demo_copy) == before
@@ -87,7 +87,7 @@ def test_round_trip_filled_template_gives_the_measures_the_store_computes(demo_c
     book.save(out)
     result = validate.check_file(demo_copy, out.getvalue(), "陇县.xlsx")
     assert result.ok
-    preview = commit.build_preview(demo_copy, result)
+    preview = commit.build_preview(demo_copy, result, admin_as("测试"))
     assert preview.counts["updated"] == filled == 60
     before = report.compute_headline(demo_copy, report.Scope(DEMO_DATA_DATE, 2026, (LONGXIAN,)))
     commit.commit_import(demo_copy, result, admin_as("张三"))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from builders import NORTH, SOUTH, add_county, add_household, add_plan, add_project, add_village, make_store
-from intake_files import add_places, build_xlsx, check, household, ledger
+from intake_files import PROJECT_HEADERS, add_places, build_projects, build_xlsx, check, household, ledger, project
 from retrofit import accounts, audit, cli, db, demo, publish, queries, report, ui
 from retrofit.accounts import Access, AccessRefused
 from retrofit.intake import commit, templates
@@ -132,6 +132,40 @@ def test_a_clerk_imports_their_own_county_and_never_another_and_the_store_stays_
     with pytest.raises(AccessRefused):
         commit.undo_import(city, south, NORTH_CLERK)
     assert commit.undo_import(city, own, NORTH_CLERK)["deleted"] == 3
+
+
+def test_a_clerk_asking_for_another_countys_detail_is_narrowed_to_their_own_with_a_notice():
+    counties, notice = CLERK.narrow_detail_counties((LINYOU, LONGXIAN))
+    assert counties == (LONGXIAN,) and "只能查看本县区(陇县)" in notice and "已改为显示陇县" in notice
+    assert CLERK.narrow_detail_counties((LONGXIAN,)) == ((LONGXIAN,), "")
+    assert ADMIN.narrow_detail_counties((LINYOU,)) == ((LINYOU,), "")
+    with pytest.raises(AccessRefused):
+        WALL.narrow_detail_counties(())
+
+
+def test_a_clerks_file_cannot_take_over_another_countys_community_by_its_code_nor_preview_it(city):
+    south = build_xlsx([project("PS1", **{"县(市、区)": "南区", "小区名称": "南区家属院"})], PROJECT_HEADERS,
+                       sheet="小区台账", title="南区 2026年度 小区台账")
+    commit.commit_import(city, check(city, south, name="南区.xlsx"), ADMIN)
+    taking = check(city, build_projects([project("PS1", 小区名称="北县新名")]))
+    assert taking.ok and taking.county_adcode == NORTH
+    before = commit.compute_store_checksum(city)
+    with pytest.raises(AccessRefused, match="在库中属于南区"):
+        commit.build_preview(city, taking, NORTH_CLERK)
+    with pytest.raises(AccessRefused, match="在库中属于南区"):
+        commit.commit_import(city, taking, NORTH_CLERK)
+    assert commit.compute_store_checksum(city) == before
+    assert commit.build_preview(city, taking, ADMIN).counts["updated"] == 1  # an admin may move it
+
+
+def test_a_clerks_import_log_lists_only_their_own_countys_imports(city):
+    own = commit.commit_import(city, check(city, build_xlsx(ledger())), NORTH_CLERK)
+    south = commit.commit_import(city, check(city, _south_ledger(), name="南区.xlsx"), ADMIN)
+    assert list(commit.load_imports(city, NORTH_CLERK)["编号"]) == [own]
+    assert list(commit.load_imports(city, ADMIN)["编号"]) == [south, own]
+    assert list(commit.load_imports(city, LEADER)["编号"]) == [south, own]
+    with pytest.raises(AccessRefused):
+        commit.load_imports(city, WALL)
 
 
 def test_city_wide_files_are_imported_by_admins_only(city):
@@ -282,11 +316,73 @@ def test_each_audited_action_writes_exactly_one_row_of_its_kind(city, name):
     assert row["操作"] == action and row["操作人"] and row["来源"] and row["内容"]
 
 
-def test_a_demo_rebuild_is_the_first_row_of_the_new_trail(tmp_path):
+def test_a_first_demo_build_is_the_first_row_of_the_trail(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
     demo.build_demo(engine, 1, by=accounts.cli_access())
     trail = audit.load_audit(engine)
     assert list(trail["操作"]) == [audit.DEMO_REBUILD] and trail["操作人"].iloc[0].startswith("命令行:")
+
+
+def test_a_forced_demo_rebuild_keeps_accounts_sessions_display_links_and_the_trail_and_records_itself_last(store):
+    demo.build_demo(store, 1, force=True, by=accounts.cli_access())
+    accounts.add_account(store, ADMIN, "linyou", "麟游县住建局", "clerk", "麟游县", password="linyou-password-1",
+                         must_change=False)
+    signed = accounts.sign_in(store, "linyou", "linyou-password-1", "10.0.0.9")
+    with pytest.raises(AccessRefused):
+        accounts.sign_in(store, "longxian", "wrong", "10.0.0.9")
+    wall = accounts.create_display_token(store, ADMIN, "三楼会议室")
+    before = audit.load_audit(store)
+
+    demo.build_demo(store, 2, force=True, by=accounts.cli_access())
+
+    after = audit.load_audit(store)
+    assert list(after["编号"].iloc[1:]) == list(before["编号"]) and list(after["内容"].iloc[1:]) == list(before["内容"])
+    assert after["操作"].iloc[0] == audit.DEMO_REBUILD and "种子 2" in after["内容"].iloc[0]
+    kept = accounts.load_accounts(store).set_index("账号")
+    assert set(kept.index) == {"leader", "admin", "longxian", "linyou"}
+    assert kept.loc["longxian", "连续失败"] == 1  # the failed sign-in is remembered, not reset by the rebuild
+    again = accounts.load_signed_in(store, signed.token)
+    assert again is not None and again.access.county_name == "麟游县"
+    assert accounts.load_display_access(store, wall) is not None
+    assert accounts.sign_in(store, "admin", accounts.DEMO_PASSWORD, "10.0.0.9").access.is_admin
+    assert len(audit.load_audit(store)) == len(after) + 1  # the trail goes on after the rebuild
+
+
+def _two_counties_boundaries(tmp_path, adcodes_names) -> bytes:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    frame = gpd.GeoDataFrame({"adcode": [a for a, _ in adcodes_names], "name": [n for _, n in adcodes_names]},
+                             geometry=[box(107 + i, 34, 107.5 + i, 34.5) for i in range(len(adcodes_names))], crs=4326)
+    frame.to_file(tmp_path / "city.geojson", driver="GeoJSON")
+    return (tmp_path / "city.geojson").read_bytes()
+
+
+def test_a_new_city_over_the_demo_keeps_the_trail_but_not_demo_passwords_nor_clerks_of_missing_counties(
+        store, tmp_path):
+    from retrofit.intake import city as new_city
+
+    demo.build_demo(store, 1, force=True, by=accounts.cli_access())
+    accounts.add_account(store, ADMIN, "chief", "局长", "admin", password="chief-password-1", must_change=False)
+    accounts.add_account(store, ADMIN, "linyou", "麟游县住建局", "clerk", "麟游县", password="linyou-password-1",
+                         must_change=False)
+    accounts.add_account(store, ADMIN, "fengxiang", "凤翔区住建局", "clerk", "610305", password="fengxiang-pass-1",
+                         must_change=False)
+    before = audit.load_audit(store)
+
+    new_city.init_city(store, "宝鸡市", _two_counties_boundaries(tmp_path, [(LINYOU, "麟游县"), (LONGXIAN, "陇县")]),
+                       "city.geojson", AS_OF, force=True, by=accounts.cli_access())
+
+    assert set(accounts.load_accounts(store)["账号"]) == {"chief", "linyou"}
+    after = audit.load_audit(store)
+    assert list(after["编号"].iloc[-len(before):]) == list(before["编号"])
+    added = after.iloc[:len(after) - len(before)]
+    assert list(added["操作"]) == [audit.NEW_CITY] + [audit.ACCOUNT] * 4
+    left_out = " ".join(added["内容"])
+    assert all(f"账号 {login} 仍使用公开的演示密码" in left_out for login in ("leader", "admin"))
+    assert "账号 fengxiang 的县区(610305)不在重建后的库中" in left_out
+    with pytest.raises(AccessRefused):
+        accounts.sign_in(store, "admin", accounts.DEMO_PASSWORD, "10.0.0.9")
 
 
 def test_nothing_in_the_package_updates_or_deletes_audit_rows():
@@ -331,3 +427,54 @@ def test_the_user_command_manages_accounts_as_the_os_user(tmp_path, monkeypatch,
     changes = audit.load_audit(engine, actions=(audit.ACCOUNT,))
     by_cli = changes[changes["操作人"].str.startswith("命令行:")]
     assert list(by_cli["内容"]) == ["停用账号 nanqu", "新建账号 nanqu(南区住建局,县区填报员·南区)"]
+
+
+AUTH = {"redirect_uri": "http://bureau:8501/oauth2callback", "cookie_secret": "s" * 32}
+
+
+@pytest.mark.parametrize("secrets, provider", [
+    ({}, None),
+    ({"auth": dict(AUTH)}, None),                                    # nothing to sign in with
+    ({"auth": dict(AUTH, client_id="retrofit")}, ""),                # one provider, in [auth] itself
+    ({"auth": dict(AUTH, bureau={"client_id": "retrofit"})}, "bureau"),  # [auth.bureau]
+    ({"auth": {"client_id": "retrofit"}}, None),                     # no redirect or cookie secret
+], ids=["absent", "no-client", "default", "named", "incomplete"])
+def test_the_identity_provider_is_switched_on_only_by_a_complete_auth_section(secrets, provider):
+    assert accounts.compute_oidc_provider(secrets) == provider
+
+
+OPENED = {"login": "wang@bureau.gov.cn", "role": "clerk", "county_adcode": LONGXIAN, "disabled": False}
+
+
+@pytest.mark.parametrize("identity, account, expected", [
+    ({"is_logged_in": True, "email": "wang@bureau.gov.cn"}, OPENED, "clerk"),
+    ({"is_logged_in": True, "email": "x@y.cn", "sub": "wang@bureau.gov.cn"}, OPENED, "clerk"),
+    ({"is_logged_in": True, "email": "wang@bureau.gov.cn"}, None, accounts.NOT_OPENED),
+    ({"is_logged_in": True, "email": "wang@bureau.gov.cn"}, dict(OPENED, disabled=True), accounts.NOT_OPENED),
+    ({"is_logged_in": True, "email": "wang@bureau.gov.cn", "email_verified": False}, OPENED, accounts.NOT_OPENED),
+    ({"is_logged_in": True, "email": "other@bureau.gov.cn"}, OPENED, accounts.NOT_OPENED),
+    ({"is_logged_in": False, "email": "wang@bureau.gov.cn"}, OPENED, "尚未通过单位统一身份认证登录"),
+], ids=["email", "sub", "unknown", "disabled", "unverified-email", "another-login", "not-signed-in"])
+def test_an_identity_maps_to_its_account_or_a_chinese_refusal(identity, account, expected):
+    if expected == "clerk":
+        access = accounts.build_identity_access(identity, account, "陇县", "10.0.0.9")
+        assert (access.who, access.role, access.county_adcode, access.county_name) == (
+            "wang@bureau.gov.cn", "clerk", LONGXIAN, "陇县")
+    else:
+        with pytest.raises(AccessRefused, match=expected.rstrip("。")):
+            accounts.build_identity_access(identity, account)
+
+
+def test_identity_sign_ins_open_a_session_and_unknown_or_disabled_ones_write_one_failed_row_each(two_counties):
+    engine = two_counties
+    accounts.add_account(engine, ADMIN, "wang@bureau.gov.cn", "王科长", "clerk", "陇县")
+    signed = accounts.sign_in_identity(engine, {"is_logged_in": True, "email": "wang@bureau.gov.cn"}, "10.0.0.9")
+    assert accounts.load_signed_in(engine, signed.token, "10.0.0.9").access == signed.access
+    accounts.set_disabled(engine, ADMIN, "wang@bureau.gov.cn")
+    before = _audit_count(engine, audit.LOGIN_FAILED)
+    for email in ("wang@bureau.gov.cn", "stranger@bureau.gov.cn"):
+        with pytest.raises(AccessRefused, match="该账号尚未开通"):
+            accounts.sign_in_identity(engine, {"is_logged_in": True, "email": email}, "10.0.0.9")
+    failed = audit.load_audit(engine, actions=(audit.LOGIN_FAILED,))
+    assert _audit_count(engine, audit.LOGIN_FAILED) == before + 2
+    assert list(failed["内容"].iloc[:2]) == ["统一身份认证:无对应账号", "统一身份认证:账号已停用"]
