@@ -529,18 +529,23 @@ def _check_moved_households(raw, frame, bad, context: Context, result: CheckResu
 
     stored = load_existing(context.engine, raw.spec, [(c,) for c in frame["code"] if c is not None],
                            ["village_code"], {a for a in frame["county_adcode"] if a})
-    names = None
-    for row, code, village in zip(frame.index, frame["code"], frame["village_code"]):
+    places = None
+    for row, code, village, county in zip(frame.index, frame["code"], frame["village_code"], frame["county_adcode"]):
         before = stored.get((code,))
         if before is None or village is None or before["village_code"] == village or (row, "village") in bad:
             continue
-        if names is None:
+        if places is None:
             with context.engine.connect() as conn:
-                names = dict(conn.execute(select(db.village.c.code, db.village.c.name)).all())
+                places = {c: (n, a) for c, n, a in conn.execute(
+                    select(db.village.c.code, db.village.c.name, db.township.c.county_adcode)
+                    .join(db.township, db.township.c.code == db.village.c.township_code)).all()}
         bad.add((row, "village"))
-        _cell_error(raw, result.errors, row, "village", frame.at[row, "village"],
-                    f"同一户出现在两个村:户编码“{code}”在库中属于{names.get(before['village_code'])},"
-                    f"此行填为{frame.at[row, 'village']}")
+        stored_name, stored_county = places.get(before["village_code"], (None, None))
+        # Another county's household is named by nothing but its code: a county's file must not
+        # tell the county where another county's households live.
+        message = (f"户编码“{code}”已登记为其他县区的农户,不能填入本县区;请核对户编码" if stored_county != county
+                   else f"同一户出现在两个村:户编码“{code}”在库中属于{stored_name},此行填为{frame.at[row, 'village']}")
+        _cell_error(raw, result.errors, row, "village", frame.at[row, "village"], message)
 
 
 def _rules_projects(raw, frame, bad, context: Context, result: CheckResult) -> None:

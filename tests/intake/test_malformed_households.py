@@ -6,7 +6,7 @@ import pytest
 
 from intake_files import (FIRST_ROW, HEADERS, assert_refused_unchanged, build_xlsx, check, errors_of, household,
                           ledger)
-from builders import add_household, NORTH
+from builders import add_household, NORTH, SOUTH
 
 ROUTES = "生物质、电蓄热、太阳能+电辅助、燃气壁挂炉、液化石油气壁挂炉、空气源热泵、光伏+"
 R1, R2, R3 = FIRST_ROW, FIRST_ROW + 1, FIRST_ROW + 2
@@ -94,6 +94,13 @@ def test_a_household_stored_in_one_village_cannot_move_to_another(city):
     add_household(city, "H1", f"{NORTH}101201", 2026)
     result = check(city, build_xlsx(ledger(household("H1", "西村"))))
     assert errors_of(result) == [(R1, "村", "西村", "同一户出现在两个村:户编码“H1”在库中属于东村,此行填为西村")]
+    assert_refused_unchanged(city, result)
+
+
+def test_another_countys_household_code_is_refused_without_naming_its_village(city):
+    add_household(city, "H1", f"{SOUTH}101201", 2026, county=SOUTH)
+    result = check(city, build_xlsx(ledger(household("H1", "东村"))))
+    assert errors_of(result) == [(R1, "村", "东村", "户编码“H1”已登记为其他县区的农户,不能填入本县区;请核对户编码")]
     assert_refused_unchanged(city, result)
 
 
