@@ -9,7 +9,7 @@ from pptx import Presentation
 from pptx.util import Emu
 from pypdf import PdfReader
 
-from retrofit import fmt, notice, pack, report
+from retrofit import db, fmt, notice, pack, report
 from retrofit.cli import main
 
 AS_OF, PREVIOUS = date(2026, 11, 20), date(2026, 11, 13)
@@ -156,3 +156,17 @@ def test_pack_for_one_county_speaks_of_that_county(demo_engine):
     content = pack.load_pack_content(demo_engine, report.Scope(AS_OF, counties=("610327",)), PREVIOUS)
     assert content.place == "陇县" and content.notice.title.startswith("关于陇县")
     assert isinstance(content.notice, notice.Notice)
+
+
+def test_the_pack_carries_no_household_village_or_community_name_so_any_role_may_download_it(content, demo_engine):
+    # The pack is the 通报's county-level material: it takes no account scope because it holds no
+    # detail. A clerk downloading it must learn nothing of another county's households or places.
+    document = Document(io.BytesIO(pack.build_docx(content)))
+    text = "\n".join([p.text for p in document.paragraphs]
+                     + [cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    with demo_engine.connect() as conn:
+        names = {*conn.execute(db.select(db.village.c.name)).scalars(),
+                 *conn.execute(db.select(db.renovation_project.c.name)).scalars(),
+                 *conn.execute(db.select(db.heating_household.c.head_name)).scalars()}
+    assert len(text) > 1000 and "陇县" in text
+    assert [name for name in names if name and name in text] == []
