@@ -108,9 +108,15 @@ def sign_in(page, base: str, login: str = "admin", password: str = DEMO_PASSWORD
     asked for. A store that cannot be read shows its fault instead of the form: nothing to do."""
     page.goto(base, wait_until="domcontentloaded")
     wait_until_settled(page)
-    if page.get_by_label("账号").count() == 0:
+    # The form, the navigation of a session already signed in, or a store fault: whichever comes
+    # (the login page keeps a hidden navigation of its own).
+    form, navigation = page.get_by_label("账号"), page.get_by_test_id("stSidebarNav")
+    fault = page.locator("[data-testid='stMain'] [data-testid^='stAlert']")
+    deadline = time.time() + 60
+    while not (form.count() or navigation.is_visible() or fault.count()) and time.time() < deadline:
+        page.wait_for_timeout(200)
+    if form.count() == 0:
         return
-    navigation = page.get_by_test_id("stSidebarNav")
     # A fresh session may rerun once more just after it is drawn (the browser reporting its size),
     # which clears a form filled in the meantime: fill in again until the navigation shows.
     for _ in range(3):
@@ -169,8 +175,14 @@ def fresh_page(browser):
 
 
 def wait_until_settled(page, limit_s: float = 60) -> None:
-    """Streamlit has drawn the page and its 'running' indicator has been gone for a second."""
+    """Streamlit has drawn the page and its 'running' indicator has been gone for a second.
+    First something drawn by the script: right after a navigation the app's shell is there before
+    its websocket runs the script, and a busy machine can keep it quiet for longer than a second
+    (a sign-in then found no login form, took the visit as signed in, and the test found the
+    login page where it expected its page)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=limit_s * 1000)
+    page.wait_for_selector("[data-testid='stMain'] [data-testid='stElementContainer']", state="attached",
+                           timeout=limit_s * 1000)
     quiet_since, deadline = None, time.time() + limit_s
     while time.time() < deadline:
         if page.locator("[data-testid='stStatusWidget']").count() > 0:
