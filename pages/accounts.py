@@ -27,7 +27,7 @@ with new_tab, st.form("new_account"):
     name = middle.text_input("姓名或单位", placeholder="例如 麟游县住建局 王某")
     role = right.selectbox("角色", list(ROLES), format_func=ROLES.get)
     county = county_column.selectbox("县区(县区填报员)", [""] + list(ui.cached(queries.load_counties)["county"]),
-                                     format_func=lambda c: c or "—(领导、市级管理员不选)")
+                                     format_func=lambda c: c or "—(领导、管理员不选)")
     if st.form_submit_button("新建", type="primary"):
         try:
             password = accounts.add_account(engine, access, login, name, role, county or None)

@@ -58,7 +58,7 @@ if published is not None:
                                file_name=name, mime=mime, on_click="ignore", icon=":material/download:",
                                key=f"published_{name}")
     if not access.is_admin:
-        st.caption("撤回通报由市级管理员操作。")
+        st.caption("撤回通报由管理员操作。")
     else:
         with st.expander("撤回本期通报"), st.form("withdraw"):
             reason = st.text_area("撤回理由(必填,记录保留)")
@@ -69,7 +69,7 @@ if published is not None:
                 except publish.PublishError as error:
                     st.error(str(error))
 elif not access.is_admin:
-    st.caption("本期尚未发布;发布通报由市级管理员操作。")
+    st.caption("本期尚未发布;发布通报由管理员操作。")
 elif scope.counties or scope.plan_year != scope.as_of.year:
     st.info("发布针对全市、当年度的通报:请清空侧栏“县区”并选择截至日期所在年度。")
 else:

@@ -70,7 +70,7 @@ with villages_tab:
     codes = ui.cached(queries.load_village_codes, ui.access(), year, detail, f.routes, query)
     target = ui.cached(report.compute_target_share, HEATING, "completion_rate", f.scope)
     st.caption(f"共 {len(codes):,} 个村;标识为完成率(扣除核减)对照全市完成率目标线。"
-               "点选一行查看该村农户(户主全名只对本县区和市级管理员显示,其余脱敏)。")
+               "点选一行查看该村农户(户主全名只对本县区和管理员显示,其余脱敏)。")
     list_key = ui.selection_key("village_table", f, query)
     offset, limit = ui.render_pager(list_key, len(codes)) if len(codes) > min(ui.PAGE_SIZES) else (0, len(codes))
     shown = codes[offset:offset + limit]

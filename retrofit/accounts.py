@@ -94,7 +94,7 @@ class Access:
             return
         if self.role == CLERK:
             raise AccessRefused(f"县区填报员只能导入本县区({self.county_name})的数据;"
-                                + ("全市计划等全市文件只能由市级管理员导入。" if adcode is None else "该文件属于其他县区,已拒绝。"))
+                                + ("计划等不属于某一县区的文件只能由管理员导入。" if adcode is None else "该文件属于其他县区,已拒绝。"))
         raise AccessRefused(f"{self.role_label}没有导入数据的权限。")
 
     def import_log_county(self) -> str | None:
@@ -108,7 +108,7 @@ class Access:
 
     def check_admin(self, action: str) -> None:
         if self.role != ADMIN:
-            raise AccessRefused(f"{action}只能由市级管理员操作。")
+            raise AccessRefused(f"{action}只能由管理员操作。")
 
 
 def cli_access(name: str | None = None) -> Access:
@@ -164,7 +164,7 @@ def add_account(engine: Engine, actor: Access, login: str, display_name: str, ro
     if role not in ROLES:
         raise AccessRefused(f"未知角色“{role}”:可选 {'、'.join(f'{k}({v})' for k, v in ROLES.items())}。")
     if (role == CLERK) != bool(county):
-        raise AccessRefused("县区填报员须指定县区;领导和市级管理员不指定县区。")
+        raise AccessRefused("县区填报员须指定县区;领导和管理员不指定县区。")
     password = password or new_password()
     with engine.begin() as conn:
         adcode, name = _county_adcode(conn, county)
@@ -273,11 +273,11 @@ def sign_in(engine: Engine, login: str, password: str, source: str) -> SignedIn:
             refusal = wrong
         elif row["disabled"]:
             audit.record_in(conn, login, source, audit.LOGIN_FAILED, "账号已停用")
-            refusal = "该账号已停用,请联系市级管理员。"
+            refusal = "该账号已停用,请联系管理员。"
         elif row["locked_until"] is not None and row["locked_until"] > now:
             audit.record_in(conn, login, source, audit.LOGIN_FAILED, "账号锁定中")
             minutes = max(1, int((row["locked_until"] - now).total_seconds() // 60) + 1)
-            refusal = f"连续输错密码 {MAX_FAILED_LOGINS} 次,账号已锁定,请 {minutes} 分钟后再试或请市级管理员重置密码。"
+            refusal = f"连续输错密码 {MAX_FAILED_LOGINS} 次,账号已锁定,请 {minutes} 分钟后再试或请管理员重置密码。"
         elif not _verify(row["password_hash"], password):
             failed = row["failed_logins"] + 1
             locked = now + timedelta(minutes=LOCKOUT_MINUTES) if failed >= MAX_FAILED_LOGINS else None
@@ -323,7 +323,7 @@ def sign_out(engine: Engine, token: str | None) -> None:
 
 # ---- an intranet identity provider (OIDC through st.login), switched on by configuration ----------
 
-NOT_OPENED = "该账号尚未开通,请联系市级管理员。"
+NOT_OPENED = "该账号尚未开通,请联系管理员。"
 
 
 def compute_oidc_provider(secrets: Mapping) -> str | None:
@@ -456,10 +456,10 @@ def ensure_first_admin(engine: Engine) -> str | None:
             return None
     try:
         password = add_account(engine, Access(who="系统", role=ADMIN, source="首次启动"), FIRST_ADMIN,
-                               "市级管理员", ADMIN)
+                               "管理员", ADMIN)
     except (IntegrityError, AccessRefused):
         return None
-    return (f"首次启动:已建立市级管理员账号 {FIRST_ADMIN},一次性密码 {password}\n"
+    return (f"首次启动:已建立管理员账号 {FIRST_ADMIN},一次性密码 {password}\n"
             f"  请登录后立即修改密码;此密码只显示这一次。忘记时:python -m retrofit user reset {FIRST_ADMIN}")
 
 

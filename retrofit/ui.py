@@ -644,7 +644,7 @@ def require_access() -> Access:
     if display:
         wall = accounts.load_display_access(store_engine, display, client_source())
         if wall is None:
-            st.error("大屏链接无效或已被吊销,请向市级管理员索取新的链接。", icon=":material/lock:")
+            st.error("大屏链接无效或已被吊销,请向管理员索取新的链接。", icon=":material/lock:")
             st.stop()
         st.session_state["_display_token"] = display
         st.session_state[ACCESS] = wall
@@ -700,7 +700,7 @@ def check_display_link() -> None:
     the wall at the next tick."""
     if st.session_state.get(ACCESS, Access("", DISPLAY)).role == DISPLAY and accounts.load_display_access(
             engine(), st.session_state.get("_display_token")) is None:
-        st.error("大屏链接已被吊销,请向市级管理员索取新的链接。", icon=":material/lock:")
+        st.error("大屏链接已被吊销,请向管理员索取新的链接。", icon=":material/lock:")
         st.stop()
 
 
@@ -743,7 +743,8 @@ def render_login(store_engine: Engine) -> None:
         if db.load_is_demo(store_engine):
             st.warning("**演示账号**:本库为演示数据,可用下列账号登录(密码均为 "
                        f"`{accounts.DEMO_PASSWORD}`),体验不同角色看到的内容。", icon=":material/badge:")
-            st.table(pd.DataFrame([{"账号": login, "角色": accounts.ROLES[role], "范围": "陇县" if county else "全市"}
+            whole = report.describe_whole(store_engine)
+            st.table(pd.DataFrame([{"账号": login, "角色": accounts.ROLES[role], "范围": "陇县" if county else whole}
                                    for login, _, role, county in accounts.DEMO_ACCOUNTS]).set_index("账号"))
         provider = oidc_provider()
         if provider is not None:
@@ -760,7 +761,7 @@ def render_login(store_engine: Engine) -> None:
                 return
             st.session_state[TOKEN] = signed.token
             st.rerun()
-        st.caption("忘记密码或账号被锁定,请联系市级管理员重置。")
+        st.caption("忘记密码或账号被锁定,请联系管理员重置。")
 
 
 def _render_identity_login(provider: str) -> None:

@@ -75,4 +75,4 @@ COUNTY_KINDS = ("区", "县", "县级市")
 REPORT_KINDS = ("周调度", "月通报")
 
 # Account roles (retrofit/accounts.py): English keys in the store and code, Chinese on screen.
-ROLES = {"leader": "领导", "admin": "市级管理员", "clerk": "县区填报员"}
+ROLES = {"leader": "领导", "admin": "管理员", "clerk": "县区填报员"}

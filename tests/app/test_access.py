@@ -179,6 +179,6 @@ def test_an_identity_without_an_account_is_refused_in_chinese_and_audited_once(s
     at.run()
     at.run()
     assert ui.ACCESS not in at.session_state
-    assert "该账号尚未开通,请联系市级管理员" in _errors(at) and "退出统一身份认证" in _buttons(at)
+    assert "该账号尚未开通,请联系管理员" in _errors(at) and "退出统一身份认证" in _buttons(at)
     failed = audit.load_audit(db.make_engine(store_copy), who="stranger", actions=(audit.LOGIN_FAILED,))
     assert len(failed) == 1

@@ -169,7 +169,7 @@ def test_a_clerks_import_log_lists_only_their_own_countys_imports(city):
 
 
 def test_city_wide_files_are_imported_by_admins_only(city):
-    with pytest.raises(AccessRefused, match="全市"):
+    with pytest.raises(AccessRefused, match="不属于某一县区的文件只能由管理员导入"):
         NORTH_CLERK.check_import(None)
     ADMIN.check_import(None)
 
