@@ -11,7 +11,7 @@ from retrofit.vocab import PROGRAMS
 TREND_REPORTS = 12  # weekly reports shown in the trend (about a quarter)
 
 f = ui.filters()
-ui.render_header(f"{f.unit}排名")
+ui.render_header(report.name_ranking_page(f.scope.level))
 left, right = st.columns([1, 3])
 with left:
     programs = list(PROGRAMS)

@@ -584,8 +584,11 @@ def build_page_title(spec: PageSpec) -> str:
     store, read before the sidebar is drawn (the level's last value, else the URL's label)."""
     if spec.url_path != "ranking" or len(cached(queries.load_cities)) < 2:
         return spec.title
-    chosen = st.session_state.get("level") or st.query_params.get("level")
-    return report.name_ranking_page({label: value for value, label in LEVEL_LABELS.items()}.get(chosen, chosen))
+    # The widget's state holds the level itself; the URL holds its label, and a value the widget
+    # would refuse (?level=county) must not rename the page the widget then draws at its default.
+    chosen = st.session_state.get("level") or {label: value for value, label in LEVEL_LABELS.items()}.get(
+        st.query_params.get("level"))
+    return report.name_ranking_page(chosen)
 
 
 def forbidden_pages(access_: Access) -> list[PageSpec]:

@@ -55,3 +55,13 @@ def test_the_navigation_names_the_ranking_by_the_level_shown():
     assert report.name_ranking_page(report.CITY_LEVEL) == "各市排名"
     assert report.name_ranking_page(None) == "各市排名"   # the province's default level
     assert report.name_ranking_page(report.COUNTY_LEVEL) == "县区排名"
+
+
+@pytest.mark.parametrize("level, heading", [("县区", "县区排名"), ("各市", "各市排名"), ("county", "各市排名")])
+def test_the_ranking_page_is_headed_by_the_level_it_ranks(app, level, heading):
+    """`county` is the level's code, not its label: the widget keeps its default (各市), so the
+    heading must too."""
+    app.query_params["level"] = level
+    app.run()
+    app.switch_page("pages/ranking.py").run()
+    assert [t.value for t in app.title][-1] == heading
