@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from shapely.geometry import shape
 
 from . import fmt
-from .geo import MapView, build_boundary_note, list_labelled_counties
+from .geo import MapView, build_boundary_note, build_plot_boundaries, list_labelled_counties
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, read_city_line
 from .report import CITY, PROVINCE, SCOPE_TOTAL
 from .settings import (FLAG_COLOURS, FLAG_THRESHOLDS, MAX_CHART_HEIGHT_PX, MIN_ROW_PX, PALETTE, PRIMARY,
@@ -255,7 +255,8 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
         if part.empty:
             continue
         fig.add_trace(go.Choroplethmap(
-            geojson=boundaries, featureidkey="properties.adcode", locations=part["adcode"],
+            geojson=build_plot_boundaries(boundaries, part["adcode"]), featureidkey="properties.adcode",
+            locations=part["adcode"],
             z=[1] * len(part), colorscale=[[0, FLAG_COLOURS[flag]], [1, FLAG_COLOURS[flag]]], showscale=False,
             marker=dict(opacity=0.85, line=dict(color="#ffffff", width=1.5)), name=FLAG_LABELS[flag],
             showlegend=True, customdata=part[["county"]].to_numpy(),

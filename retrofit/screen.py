@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import charts, db, fmt
 from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
-from .geo import MAP_ALL_LABELS_UP_TO, MapView, list_boundary_adcodes
+from .geo import MAP_ALL_LABELS_UP_TO, MapView, build_plot_boundaries, list_boundary_adcodes
 from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -803,7 +803,8 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
     fig.data = tuple(t for t in fig.data if t not in labels)
     if geojson is not None:
         fig.add_trace(go.Choroplethmap(
-            geojson=geojson, featureidkey="properties.adcode", locations=list(highlight), z=[1] * len(highlight),
+            geojson=build_plot_boundaries(geojson, highlight), featureidkey="properties.adcode",
+            locations=list(highlight), z=[1] * len(highlight),
             colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False, showlegend=False,
             marker=dict(line=dict(color=ACCENT, width=max(3, round(theme.base_font / 4)))), hoverinfo="skip",
             name="spotlight"))
