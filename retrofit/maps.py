@@ -60,21 +60,27 @@ POLYGON_COLUMNS = ["county", "name", "info", "polygon", "fill", "label", "detail
 def _county_polygons(table: pd.DataFrame, measure: Measure, boundaries: dict) -> pd.DataFrame:
     """One row per ring of each county's outline, with the measure's value and flag colour
     (counties of the table only: an outline of a county not in the store is not drawn)."""
-    by_adcode = table.set_index("adcode")
+    by_adcode = {row["adcode"]: row for row in table.to_dict("records")}
     rows = []
     for feature in boundaries["features"]:
-        adcode = feature["properties"]["adcode"]
-        if adcode not in by_adcode.index:
+        row = by_adcode.get(feature["properties"]["adcode"])
+        if row is None:
             continue
-        row = by_adcode.loc[adcode]
-        geom = shape(feature["geometry"])
-        for polygon in getattr(geom, "geoms", [geom]):
-            rows.append(dict(county=row["county"], name="", info="", polygon=[list(c) for c in polygon.exterior.coords],
+        for ring in _outer_rings(feature["geometry"]):
+            rows.append(dict(county=row["county"], name="", info="", polygon=[list(c) for c in ring],
                              fill=_rgba(FLAG_COLOURS[row["flag"]], 150),
                              label=f"{measure.label} {fmt.format_percent_of(row['numerator'], row['denominator'])}",
                              detail=f"{fmt.format_count(row['numerator'], measure.unit)} / "
                                     f"{fmt.format_count(row['denominator'], measure.unit)}"))
     return pd.DataFrame(rows, columns=POLYGON_COLUMNS)
+
+
+def _outer_rings(geometry: dict) -> list:
+    """The outer ring of each part of a GeoJSON (Multi)Polygon, read as stored: building shapely
+    polygons only to read their rings back took most of a province map's build."""
+    if geometry["type"] == "Polygon":
+        return [geometry["coordinates"][0]]
+    return [polygon[0] for polygon in geometry["coordinates"]]
 
 
 def _county_labels(table: pd.DataFrame, boundaries: dict) -> pd.DataFrame:
