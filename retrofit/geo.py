@@ -76,6 +76,11 @@ def list_labelled_counties(table: pd.DataFrame) -> pd.DataFrame:
     return table if len(table) <= MAP_ALL_LABELS_UP_TO else table[table["flag"] == RED]
 
 
+def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two boxes (left, low, right, high, in one system of coordinates) share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def list_boundary_adcodes(geojson: dict) -> set[str]:
     """The adcodes the FeatureCollection draws."""
     return {f["properties"]["adcode"] for f in geojson["features"]}

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import charts, db, fmt
 from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
-from .geo import MAP_ALL_LABELS_UP_TO, MapView, build_plot_boundaries, list_boundary_adcodes
+from .geo import MAP_ALL_LABELS_UP_TO, MapView, build_plot_boundaries, list_boundary_adcodes, overlaps
 from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -819,10 +819,6 @@ def compute_label_box(text: str, x: float, y: float, font_px: float, width_px: f
     half_w = max(len(line) for line in lines) * font_px * 0.55 / max(width_px, 1.0)
     half_h = len(lines) * font_px * 0.65 / max(height_px, 1.0)
     return x - half_w, y - half_h, x + half_w, y + half_h
-
-
-def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewport: Viewport,
