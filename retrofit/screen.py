@@ -770,6 +770,11 @@ def compute_label_points(geojson: dict) -> dict[str, tuple[float, float]]:
     return points
 
 
+# A light halo around the dark map labels: a province's labels fall on red and green counties and
+# across borders onto the wall's dark background, where bare dark text could not be read.
+LABEL_HALO = "0 0 3px rgba(255,255,255,0.95), 0 0 6px rgba(255,255,255,0.8)"
+
+
 def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px: int, width_px: int,
             highlight: Sequence[str] = (), geojson: dict | None = None, theme: Theme = DARK) -> go.Figure:
     """Frame the city in the map's drawing area and outline the highlighted counties (adcodes).
@@ -799,7 +804,7 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
                 continue
             placed.append(box)
             fig.add_annotation(x=x, y=y, xref="paper", yref="paper", text=f"<b>{text}</b>", showarrow=False,
-                               font=dict(size=trace.textfont.size, color=trace.textfont.color))
+                               font=dict(size=trace.textfont.size, color=trace.textfont.color, shadow=LABEL_HALO))
     fig.data = tuple(t for t in fig.data if t not in labels)
     if geojson is not None:
         fig.add_trace(go.Choroplethmap(
