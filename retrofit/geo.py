@@ -81,6 +81,14 @@ def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def compute_county_centres(geojson: dict, adcodes) -> dict[str, Point]:
+    """adcode -> a point inside the county's outline where its label goes (shapely's
+    representative point), for `adcodes` only: a province's map labels a few of its counties."""
+    wanted = set(adcodes)
+    return {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
+            for f in geojson["features"] if f["properties"]["adcode"] in wanted}
+
+
 def list_boundary_adcodes(geojson: dict) -> set[str]:
     """The adcodes the FeatureCollection draws."""
     return {f["properties"]["adcode"] for f in geojson["features"]}

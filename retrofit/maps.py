@@ -10,10 +10,9 @@ import weakref
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings import json_tools
-from shapely.geometry import shape
 
 from . import fmt
-from .geo import MAP_ALL_LABELS_UP_TO, MapView, list_labelled_counties, overlaps
+from .geo import MAP_ALL_LABELS_UP_TO, MapView, compute_county_centres, list_labelled_counties, overlaps
 from .measures import Measure, compute_flag, compute_gap_pp
 from .settings import FLAG_COLOURS, PRIMARY
 
@@ -92,9 +91,8 @@ def _county_labels(table: pd.DataFrame, boundaries: dict, zoom: float) -> pd.Dat
     province's map (geo.list_labelled_counties: its red counties) a label that would cover one
     already placed at the opening `zoom` is left to the hover, the furthest behind placed first:
     red counties crowd around a capital and their piled-up names could not be read."""
-    centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
-               for f in boundaries["features"]}
     labelled = list_labelled_counties(table)
+    centres = compute_county_centres(boundaries, labelled["adcode"])
     crowded = len(table) > MAP_ALL_LABELS_UP_TO
     rows, placed = [], []
     for r in (labelled.iloc[::-1] if crowded else labelled).itertuples():  # rank order: furthest behind last
