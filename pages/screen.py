@@ -110,6 +110,8 @@ def render_slots() -> None:
     place = screen.describe_wall_place(panel.county, params.counties, city_name, ui.cached(report.describe_whole))
     is_demo = ui.cached(db.load_is_demo)
 
+    # Only the header (its clock and rotation dots) is made on every tick; the rest is built once
+    # per data revision and panel (ui.wall_view) and re-sent as built.
     header = screen.Header(title=f"{ui.cached(screen.load_city_name)}{ui.APP_TITLE}", place=place,
                            as_of=params.as_of, year=params.year, refreshed_at=local_now(), is_demo=is_demo,
                            panel_index=rotation.index, panel_count=len(panels), rotate_s=params.rotate_s,
@@ -118,22 +120,38 @@ def render_slots() -> None:
         st.html(screen.render_header_html(header))
 
     tile_scope = report.Scope(params.as_of, params.year, (panel.adcode,)) if panel.is_spotlight else scope
-    tiles = screen.build_tiles(ui.cached(report.compute_headline, tile_scope))
+    tile_place = place if panel.is_spotlight or params.counties else ""
+    tiles = ui.wall_view("tiles", (tile_scope, tile_place), lambda: screen.render_tiles_html(
+        screen.build_tiles(ui.cached(report.compute_headline, tile_scope)), tile_place))
     with st.container(key="screen-tiles"):
-        st.html(screen.render_tiles_html(tiles, place if panel.is_spotlight or params.counties else ""))
+        st.html(tiles)
 
     # The map shows every county (the city's with ?city=), the ones in view outlined; the ranking ranks
     # them too, except in a province store, where it ranks the cities (or, with ?city=, that city's counties).
     program, key = screen.choose_measure(panel, laggards, params.program, params.measure)
-    measure = find_measure(program, key)
-    ranking_scope = ranking_scope_of(query, params)
-    ranked = None if ranking_scope is None else ui.cached(report.rank_measure, program, key, ranking_scope)
-    table = ranked if city else ui.cached(report.rank_measure, program, key, report.Scope(params.as_of, params.year))
     highlight = (panel.county,) if panel.is_spotlight else params.counties
     meta = ChartMeta(params.as_of, is_demo, ui.cached(report.describe_source))
-    ranking, county_map = screen.build_figures(table, measure, meta, viewport, highlight,
-                                               ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view),
-                                               ranked, ranking_scope.unit if ranking_scope else "县区")
+
+    def build_figures():
+        ranking_scope = ranking_scope_of(query, params)
+        ranked = None if ranking_scope is None else ui.cached(report.rank_measure, program, key, ranking_scope)
+        table = ranked if city else ui.cached(report.rank_measure, program, key,
+                                              report.Scope(params.as_of, params.year))
+        return screen.build_figures(table, find_measure(program, key), meta, viewport, highlight,
+                                    ui.cached(geo.load_store_boundaries), ui.cached(geo.load_store_map_view),
+                                    ranked, ranking_scope.unit if ranking_scope else "县区")
+
+    ranking, county_map = ui.wall_view("figures", (program, key, params.as_of, params.year, city, viewport,
+                                                   highlight), build_figures)
+
+    def build_lists():
+        supervision = ui.cached(report.compute_supervision, scope)
+        return (screen.render_list_html(screen.build_laggard_panel(laggards, panel.county), screen.LAGGARD_SLOTS,
+                                        "laggards"),
+                screen.render_list_html(screen.build_supervision_panel(supervision, panel.county),
+                                        screen.SUPERVISION_SLOTS, "supervision"))
+
+    laggard_list, supervision_list = ui.wall_view("lists", (scope, panel.county), build_lists)
 
     with st.container(key="screen-main"):
         left, middle, right = st.columns(screen.COLUMNS, gap=None)
@@ -142,11 +160,8 @@ def render_slots() -> None:
         with middle, st.container(key="screen-map"):
             st.plotly_chart(county_map, key="screen-map-chart", theme=None, config=CHART_CONFIG)
         with right, st.container(key="screen-lists"):
-            st.html(screen.render_list_html(screen.build_laggard_panel(laggards, panel.county),
-                                            screen.LAGGARD_SLOTS, "laggards"))
-            supervision = ui.cached(report.compute_supervision, scope)
-            st.html(screen.render_list_html(screen.build_supervision_panel(supervision, panel.county),
-                                            screen.SUPERVISION_SLOTS, "supervision"))
+            st.html(laggard_list)
+            st.html(supervision_list)
     with st.container(key="screen-footer"):
         st.html(screen.render_footer_html(meta.source, is_demo))
 

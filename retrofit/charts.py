@@ -10,10 +10,10 @@ from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
-from shapely.geometry import shape
 
 from . import fmt
-from .geo import MapView, build_boundary_note, list_labelled_counties
+from .geo import (MapView, build_boundary_note, build_plot_boundaries, compute_county_centres,
+                  list_boundary_adcodes, list_labelled_counties)
 from .measures import GREEN, NO_FLAG, RED, YELLOW, Measure, read_city_line
 from .report import CITY, PROVINCE, SCOPE_TOTAL
 from .settings import (FLAG_COLOURS, FLAG_THRESHOLDS, MAX_CHART_HEIGHT_PX, MIN_ROW_PX, PALETTE, PRIMARY,
@@ -246,22 +246,22 @@ def build_choropleth_figure(table: pd.DataFrame, measure: Measure, meta: ChartMe
     by flag and labelled with the measure's value, on a blank background (no tile server or
     glyph server needed). Counties without a boundary are left off, and named in a note under
     the title."""
-    centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
-               for f in boundaries["features"]}
-    drawn = table[table["adcode"].isin(list(centres))]
+    drawn = table[table["adcode"].isin(list(list_boundary_adcodes(boundaries)))]
     fig = go.Figure()
     for flag in (RED, YELLOW, GREEN, NO_FLAG):
         part = drawn[drawn["flag"] == flag]
         if part.empty:
             continue
         fig.add_trace(go.Choroplethmap(
-            geojson=boundaries, featureidkey="properties.adcode", locations=part["adcode"],
+            geojson=build_plot_boundaries(boundaries, part["adcode"]), featureidkey="properties.adcode",
+            locations=part["adcode"],
             z=[1] * len(part), colorscale=[[0, FLAG_COLOURS[flag]], [1, FLAG_COLOURS[flag]]], showscale=False,
             marker=dict(opacity=0.85, line=dict(color="#ffffff", width=1.5)), name=FLAG_LABELS[flag],
             showlegend=True, customdata=part[["county"]].to_numpy(),
             hovertext=[f"{c} {measure.label}{v}" for c, v in zip(part["county"], _percent_labels(part))],
             hovertemplate="%{hovertext}<extra></extra>"))
     labelled = list_labelled_counties(drawn)
+    centres = compute_county_centres(boundaries, labelled["adcode"])
     points = [centres[a] for a in labelled["adcode"]]
     fig.add_trace(go.Scattermap(
         lon=[p.x for p in points], lat=[p.y for p in points], mode="text", showlegend=False,

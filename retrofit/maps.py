@@ -3,16 +3,16 @@ communities as points with tooltips, all offline. Every pickable object carries 
 click can filter the app to it, on a county's area or on a village or community dot inside it.
 Counties the boundaries lack are left off the map (geo.build_boundary_note names them)."""
 import json
+import math
 import urllib.parse
 import weakref
 
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings import json_tools
-from shapely.geometry import shape
 
 from . import fmt
-from .geo import MapView, list_labelled_counties
+from .geo import MAP_ALL_LABELS_UP_TO, MapView, compute_county_centres, list_labelled_counties, overlaps
 from .measures import Measure, compute_flag, compute_gap_pp
 from .settings import FLAG_COLOURS, PRIMARY
 
@@ -60,16 +60,14 @@ POLYGON_COLUMNS = ["county", "name", "info", "polygon", "fill", "label", "detail
 def _county_polygons(table: pd.DataFrame, measure: Measure, boundaries: dict) -> pd.DataFrame:
     """One row per ring of each county's outline, with the measure's value and flag colour
     (counties of the table only: an outline of a county not in the store is not drawn)."""
-    by_adcode = table.set_index("adcode")
+    by_adcode = {row["adcode"]: row for row in table.to_dict("records")}
     rows = []
     for feature in boundaries["features"]:
-        adcode = feature["properties"]["adcode"]
-        if adcode not in by_adcode.index:
+        row = by_adcode.get(feature["properties"]["adcode"])
+        if row is None:
             continue
-        row = by_adcode.loc[adcode]
-        geom = shape(feature["geometry"])
-        for polygon in getattr(geom, "geoms", [geom]):
-            rows.append(dict(county=row["county"], name="", info="", polygon=[list(c) for c in polygon.exterior.coords],
+        for ring in _outer_rings(feature["geometry"]):
+            rows.append(dict(county=row["county"], name="", info="", polygon=[list(c) for c in ring],
                              fill=_rgba(FLAG_COLOURS[row["flag"]], 150),
                              label=f"{measure.label} {fmt.format_percent_of(row['numerator'], row['denominator'])}",
                              detail=f"{fmt.format_count(row['numerator'], measure.unit)} / "
@@ -77,14 +75,50 @@ def _county_polygons(table: pd.DataFrame, measure: Measure, boundaries: dict) ->
     return pd.DataFrame(rows, columns=POLYGON_COLUMNS)
 
 
-def _county_labels(table: pd.DataFrame, boundaries: dict) -> pd.DataFrame:
-    """A label per county that has an outline (the others are named in the boundary note)."""
-    centres = {f["properties"]["adcode"]: shape(f["geometry"]).representative_point()
-               for f in boundaries["features"]}
-    return pd.DataFrame([dict(county=r.county, position=[centres[r.adcode].x, centres[r.adcode].y],
-                              text=f"{r.county}\n{fmt.format_percent_of(r.numerator, r.denominator)}")
-                         for r in list_labelled_counties(table).itertuples() if r.adcode in centres],
-                        columns=["county", "position", "text"])
+def _outer_rings(geometry: dict) -> list:
+    """The outer ring of each part of a GeoJSON (Multi)Polygon, read as stored: building shapely
+    polygons only to read their rings back took most of a province map's build."""
+    if geometry["type"] == "Polygon":
+        return [geometry["coordinates"][0]]
+    return [polygon[0] for polygon in geometry["coordinates"]]
+
+
+LABEL_PX = 15  # the county labels' font size on the deck, in pixels
+
+
+def _county_labels(table: pd.DataFrame, boundaries: dict, zoom: float) -> pd.DataFrame:
+    """A label per county that has an outline (the others are named in the boundary note). On a
+    province's map (geo.list_labelled_counties: its red counties) a label that would cover one
+    already placed at the opening `zoom` is left to the hover, the furthest behind placed first:
+    red counties crowd around a capital and their piled-up names could not be read."""
+    labelled = list_labelled_counties(table)
+    centres = compute_county_centres(boundaries, labelled["adcode"])
+    crowded = len(table) > MAP_ALL_LABELS_UP_TO
+    rows, placed = [], []
+    for r in (labelled.iloc[::-1] if crowded else labelled).itertuples():  # rank order: furthest behind last
+        if r.adcode not in centres:
+            continue
+        lon, lat = centres[r.adcode].x, centres[r.adcode].y
+        text = f"{r.county}\n{fmt.format_percent_of(r.numerator, r.denominator)}"
+        box = compute_label_box_px(text, lon, lat, zoom)
+        if crowded and any(overlaps(box, other) for other in placed):
+            continue
+        placed.append(box)
+        rows.append(dict(county=r.county, position=[lon, lat], text=text))
+    return pd.DataFrame(rows, columns=["county", "position", "text"])
+
+
+def compute_label_box_px(text: str, lon: float, lat: float, zoom: float) -> tuple[float, float, float, float]:
+    """The box (left, top, right, bottom; Web Mercator pixels at `zoom`, deck.gl's 512-pixel
+    world) that a centred label of `text` (lines split by newlines) covers: Chinese characters
+    one em wide, digits and signs about 0.6."""
+    lines = text.split("\n")
+    width = max(sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in line) for line in lines) * LABEL_PX
+    height = len(lines) * LABEL_PX * 1.2
+    world = 512 * 2 ** zoom
+    x = (lon + 180) / 360 * world
+    y = (1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat))) / math.pi) / 2 * world
+    return x - width / 2, y - height / 2, x + width / 2, y + height / 2
 
 
 def build_village_points(villages: pd.DataFrame, target: float | None) -> pd.DataFrame:
@@ -118,7 +152,7 @@ def build_county_deck(table: pd.DataFrame, measure: Measure, boundaries: dict, v
     """Counties (`boundaries`, geo.load_store_boundaries) coloured by flag with labels, optional
     village and community points, centred on `view`. `zoom_step` above the view's zoom (made
     for ~900 px) frames the whole city in a full-width map; HALF_WIDTH_ZOOM_STEP in half the page."""
-    labels = _county_labels(table, boundaries)
+    labels = _county_labels(table, boundaries, view.zoom + zoom_step)
     layers = [
         pdk.Layer("PolygonLayer", _county_polygons(table, measure, boundaries), id=COUNTY_LAYER, get_polygon="polygon",
                   get_fill_color="fill", get_line_color=[255, 255, 255], line_width_min_pixels=1.5,
@@ -137,7 +171,7 @@ def build_county_deck(table: pd.DataFrame, measure: Measure, boundaries: dict, v
     # Labels last, so points never cover them. The font atlas is drawn in the browser from the
     # characters listed, Chinese included.
     layers.append(pdk.Layer("TextLayer", labels, id="county-labels", get_position="position", get_text="text",
-                            get_size=15, get_color=[16, 22, 31],
+                            get_size=LABEL_PX, get_color=[16, 22, 31],
                             character_set=_literal("".join(sorted(set("".join(labels["text"]))))),
                             font_family=_literal("Noto Sans CJK SC"), font_weight=600,
                             get_text_anchor='"middle"', get_alignment_baseline='"center"',

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from . import charts, db, fmt
 from .charts import DARK, FLAG_LABELS, ChartMeta, Theme
-from .geo import MAP_ALL_LABELS_UP_TO, MapView, list_boundary_adcodes
+from .geo import MAP_ALL_LABELS_UP_TO, MapView, build_plot_boundaries, list_boundary_adcodes, overlaps
 from .measures import CLOSED, GREEN, NO_FLAG, OVERDUE, RED, YELLOW, Measure, find_measure, measure_keys
 from .settings import FLAG_COLOURS
 from .vocab import HEATING, PROGRAMS, RENOVATION
@@ -770,6 +770,11 @@ def compute_label_points(geojson: dict) -> dict[str, tuple[float, float]]:
     return points
 
 
+# A light halo around the dark map labels: a province's labels fall on red and green counties and
+# across borders onto the wall's dark background, where bare dark text could not be read.
+LABEL_HALO = "0 0 3px rgba(255,255,255,0.95), 0 0 6px rgba(255,255,255,0.8)"
+
+
 def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px: int, width_px: int,
             highlight: Sequence[str] = (), geojson: dict | None = None, theme: Theme = DARK) -> go.Figure:
     """Frame the city in the map's drawing area and outline the highlighted counties (adcodes).
@@ -799,11 +804,12 @@ def fit_map(fig: go.Figure, bounds: tuple[float, float, float, float], height_px
                 continue
             placed.append(box)
             fig.add_annotation(x=x, y=y, xref="paper", yref="paper", text=f"<b>{text}</b>", showarrow=False,
-                               font=dict(size=trace.textfont.size, color=trace.textfont.color))
+                               font=dict(size=trace.textfont.size, color=trace.textfont.color, shadow=LABEL_HALO))
     fig.data = tuple(t for t in fig.data if t not in labels)
     if geojson is not None:
         fig.add_trace(go.Choroplethmap(
-            geojson=geojson, featureidkey="properties.adcode", locations=list(highlight), z=[1] * len(highlight),
+            geojson=build_plot_boundaries(geojson, highlight), featureidkey="properties.adcode",
+            locations=list(highlight), z=[1] * len(highlight),
             colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False, showlegend=False,
             marker=dict(line=dict(color=ACCENT, width=max(3, round(theme.base_font / 4)))), hoverinfo="skip",
             name="spotlight"))
@@ -818,10 +824,6 @@ def compute_label_box(text: str, x: float, y: float, font_px: float, width_px: f
     half_w = max(len(line) for line in lines) * font_px * 0.55 / max(width_px, 1.0)
     half_h = len(lines) * font_px * 0.65 / max(height_px, 1.0)
     return x - half_w, y - half_h, x + half_w, y + half_h
-
-
-def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def build_figures(table: pd.DataFrame, measure: Measure, meta: ChartMeta, viewport: Viewport,

@@ -143,6 +143,14 @@ def view(name: str, parts: tuple, build):
     return _built(hashlib.sha256(key.encode()).hexdigest(), build)
 
 
+def wall_view(name: str, parts: tuple, build):
+    """`build()` once per data revision, 口径 and `parts`, shared by every session: `view` for
+    the wall, which has no sidebar filters and shows every reader the same, so `parts` must name
+    everything the built object depends on (its scope, panel, measure, viewport)."""
+    key = repr((store_key(), reported_day(), "wall", name, parts))
+    return _built(hashlib.sha256(key.encode()).hexdigest(), build)
+
+
 REPORTED = "reported"  # the sidebar's 口径 choice and its URL parameter: as reported on the as-of date
 READINGS = {"now": "按现有数据", REPORTED: "按当日已报送"}
 

@@ -76,3 +76,31 @@ def test_the_map_draws_a_sample_of_many_villages_and_says_so(demo_url, monkeypat
     assert not app.exception, app.exception
     assert 0 < _points(app, "villages") <= 20
     assert any(f"{every:,} 个村中均匀抽取 {_points(app, 'villages')} 个" in c.value for c in app.caption)
+
+
+def test_the_wall_sends_its_built_charts_again_on_a_tick_and_rebuilds_them_after_a_data_change(own_store,
+                                                                                             monkeypatch):
+    from retrofit import screen
+    builds = []
+
+    def counted(*args, **kwargs):
+        builds.append(args[0])
+        return screen_build_figures(*args, **kwargs)
+
+    screen_build_figures = screen.build_figures
+    monkeypatch.setattr(screen, "build_figures", counted)
+    app = sign_in(AppTest.from_file(str(APP), default_timeout=120))
+    app.run()
+    app.switch_page("pages/screen.py").run()
+    before, map_before = _ranking_bars(app), app.get("plotly_chart")[1].proto.spec
+    app.run()  # a tick of the wall, same data
+    assert not app.exception, app.exception
+    assert len(builds) == 1
+    assert _ranking_bars(app) == before and app.get("plotly_chart")[1].proto.spec == map_before
+
+    county = next(name for name, label in before.items() if label not in ("", "0.0%"))
+    _disconnect_every_household_of(own_store, county)
+    ui.refresh_store()
+    app.run()
+    assert not app.exception, app.exception
+    assert len(builds) == 2 and _ranking_bars(app)[county] == "0.0%"

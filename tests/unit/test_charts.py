@@ -1,6 +1,9 @@
+import json
 from datetime import date
 
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io
 
 from retrofit import charts, geo
 from retrofit.measures import find_measure
@@ -133,3 +136,19 @@ def test_a_city_ranking_keeps_its_labels_inside_the_bars_on_the_desk_and_the_wal
     for theme, height in ((charts.LIGHT, None), (charts.DARK, 643)):
         bars = charts.build_ranking_figure(table, COMPLETION, META, theme=theme, height=height).data[0]
         assert "inside" in bars.textposition and bars.insidetextfont.size == theme.base_font
+
+
+def test_each_map_trace_carries_only_its_own_counties_outlines():
+    # A province's outlines (22,000 points) copied into every flag's trace made each rerun slow
+    # to send; the browser still gets every county it colours.
+    fig = charts.build_choropleth_figure(_ranking(), COMPLETION, META, SHIPPED, VIEW)
+    for trace in (t for t in fig.data if t.type == "choroplethmap"):
+        assert {f["properties"]["adcode"] for f in trace.geojson["features"]} == set(trace.locations)
+
+
+def test_the_outlines_a_map_sends_are_the_stored_ones_point_for_point():
+    adcodes = ["610327", "610331"]
+    sent = json.loads(plotly.io.to_json(go.Figure(go.Choroplethmap(
+        geojson=geo.build_plot_boundaries(SHIPPED, adcodes), locations=adcodes, z=[1, 1])), validate=False))
+    stored = [f for f in SHIPPED["features"] if f["properties"]["adcode"] in adcodes]
+    assert sent["data"][0]["geojson"]["features"] == stored

@@ -534,3 +534,8 @@ def test_a_province_map_drops_labels_that_would_cover_another_furthest_behind_ke
 def test_a_city_map_keeps_every_label_even_where_they_touch():
     fig = screen.fit_map(_labels_at_one_place(5), BOUNDS, 640, 630, geojson=load_shipped_boundaries())
     assert len(fig.layout.annotations) == 5
+
+
+def test_map_labels_carry_a_light_halo_to_read_on_any_fill_and_on_the_dark_background():
+    fig = screen.fit_map(_labels_at_one_place(2), BOUNDS, 640, 630, geojson=load_shipped_boundaries())
+    assert fig.layout.annotations and all(a.font.shadow == screen.LABEL_HALO for a in fig.layout.annotations)
