@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from . import fmt
@@ -220,6 +221,18 @@ def compute_age_band(age_days: int) -> str:
     return OLDEST_BAND
 
 
+def compute_age_bands(age_days: pd.Series) -> pd.Series:
+    """compute_age_band of each age (days), at once."""
+    labels = np.select([age_days <= limit for limit, _ in AGE_BANDS], [label for _, label in AGE_BANDS],
+                       OLDEST_BAND)
+    return pd.Series(labels, index=age_days.index, dtype="object")
+
+
+def compute_age_days(days: pd.Series, as_of: date) -> pd.Series:
+    """Whole days from each date (datetime.date values) to `as_of`, as int64."""
+    return (pd.Timestamp(as_of) - pd.to_datetime(days)).dt.days.astype("int64")
+
+
 def compute_due_share(program: str, age_days: int, subsidy_due_share: float = 0.0,
                       renovation_due_days: int = RENOVATION_FUNDS_DUE_DAYS) -> float:
     """The share of an allocation due to be paid out on a date. Renovation funds fall due in full
@@ -230,6 +243,15 @@ def compute_due_share(program: str, age_days: int, subsidy_due_share: float = 0.
     if program == RENOVATION:
         return 1.0 if age_days >= renovation_due_days else 0.0
     return min(1.0, max(0.0, subsidy_due_share))
+
+
+def compute_due_shares(programs: pd.Series, age_days: pd.Series, subsidy_due_shares: pd.Series,
+                       renovation_due_days: int = RENOVATION_FUNDS_DUE_DAYS) -> pd.Series:
+    """compute_due_share for many allocations at once (aligned Series; a missing subsidy share
+    counts as nothing due), so a province's thousands of allocations need no Python loop."""
+    renovation = (age_days >= renovation_due_days).astype("float64")
+    heating = subsidy_due_shares.astype("float64").fillna(0.0).clip(0.0, 1.0)
+    return renovation.where(programs == RENOVATION, heating)
 
 
 def compute_fund_balance(allocations: pd.DataFrame, as_of: date,
@@ -244,11 +266,12 @@ def compute_fund_balance(allocations: pd.DataFrame, as_of: date,
     `flagged` is retained_yuan > 0."""
     frame = allocations.copy()
     frame["undisbursed_yuan"] = (frame["allocated_yuan"] - frame["disbursed_yuan"]).clip(lower=0).astype("int64")
-    frame["due_yuan"] = [round(a * s) for a, s in zip(frame["allocated_yuan"], frame["due_share"])]
+    # np.round halves to even, as Python's round did per row: the same yuan either way.
+    frame["due_yuan"] = np.round(frame["allocated_yuan"].astype("float64") * frame["due_share"].astype("float64"))
     frame["due_yuan"] = frame["due_yuan"].astype("int64")
-    frame["disbursed_due_yuan"] = frame[["disbursed_yuan", "due_yuan"]].min(axis=1).astype("int64")
-    frame["age_days"] = [(as_of - d).days for d in frame["allocated_on"]]
-    frame["age_band"] = [compute_age_band(a) for a in frame["age_days"]]
+    frame["disbursed_due_yuan"] = np.minimum(frame["disbursed_yuan"], frame["due_yuan"]).astype("int64")
+    frame["age_days"] = compute_age_days(frame["allocated_on"], as_of)
+    frame["age_band"] = compute_age_bands(frame["age_days"])
     old = (frame["age_days"] > retention_days) | (frame["plan_year"] < as_of.year)
     unpaid = frame["due_yuan"] - frame["disbursed_due_yuan"]
     frame["retained_yuan"] = unpaid.where(old & (unpaid >= RETENTION_TOLERANCE_YUAN), 0).astype("int64")

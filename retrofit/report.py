@@ -1,6 +1,10 @@
 """The report as of a date: measure tables per county, rankings against a previous report,
 headline figures. The one API that pages, the CLI, exports and the notice all call.
 """
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -9,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from . import db, fmt, measures, queries
 from .accounts import Access
-from .measures import (MEASURES, Measure, TargetLine, compute_due_share, compute_flag, compute_gap_pp,
+from .measures import (MEASURES, Measure, TargetLine, compute_due_shares, compute_flag, compute_gap_pp,
                        compute_rate, compute_target_line, find_measure, read_city_line)
 from .settings import SUBSIDY_DUE_DAYS
 from .rankings import compute_rank_change, rank_values
@@ -93,22 +97,71 @@ def describe_place(engine: Engine, scope: Scope) -> str:
     return "、".join(names["county"])
 
 
+# ---- work shared within one data revision ------------------------------------------------------
+# A page view asks for the headline, the laggards, two rankings and the notice: each needs the same
+# per-county sources (one read of the summary per program) and plan reads. Whoever caches results
+# per data revision (ui) opens `sharing_work` with a memo kept for that revision, and these reads
+# are done once for all of them. The memo serves only the engine it was opened for, so an "as
+# reported" view (history) or another store never sees these figures; without it (CLI, tests) every
+# call reads afresh. Shared frames are never changed after they are read.
+_SHARED: ContextVar[tuple[object, dict, threading.Lock] | None] = ContextVar("report_shared_work", default=None)
+SHARED_WORK_MAX = 256  # entries per revision (each a per-county frame or a plan read: a few KB)
+
+
+@contextmanager
+def sharing_work(engine: Engine, memo: dict, lock: threading.Lock) -> Iterator[None]:
+    """Within this block, report reads on `engine` are kept in `memo` (one data revision's) and reused."""
+    token = _SHARED.set((engine, memo, lock))
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared(engine: Engine, key: tuple, build: Callable):
+    shared = _SHARED.get()
+    if shared is None or shared[0] is not engine:
+        return build()
+    memo, lock = shared[1], shared[2]
+    with lock:
+        if key in memo:
+            return memo[key]
+    value = build()  # outside the lock: two sessions may both read once, neither waits on the other
+    with lock:
+        while len(memo) >= SHARED_WORK_MAX:
+            memo.pop(next(iter(memo)))
+        memo[key] = value
+    return value
+
+
 def load_source(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame:
     """The per-county counts a measure is computed from."""
-    args = (scope.plan_year, scope.as_of, scope.counties)
-    if measure.source == "renovation":
-        return queries.load_renovation_progress(engine, *args)
-    if measure.source == "heating":
-        return queries.load_heating_progress(engine, *args)
-    return compute_fund_totals(engine, measure.program, scope)
+    source = measure.source if measure.source != "funds" else f"funds.{measure.program}"
+    return _load_source(engine, source, scope)
+
+
+def _load_source(engine: Engine, source: str, scope: Scope) -> pd.DataFrame:
+    def load():
+        args = (scope.plan_year, scope.as_of, scope.counties)
+        if source == "renovation":
+            return queries.load_renovation_progress(engine, *args)
+        if source == "heating":
+            return queries.load_heating_progress(engine, *args)
+        return _compute_fund_totals(engine, source.split(".", 1)[1], scope)
+    return _shared(engine, ("source", source, scope.plan_year, scope.as_of, scope.counties), load)
+
+
+def _load_plan(engine: Engine, program: str, year: int) -> tuple[dict[str, date], pd.DataFrame]:
+    """The plan year's deadlines and node requirements of `program`: one read for all its measures."""
+    return _shared(engine, ("plan", program, year), lambda: (
+        queries.load_deadlines(engine, program, year), queries.load_plan_nodes(engine, program, year)))
 
 
 def compute_target_lines(engine: Engine, measure: Measure, scope: Scope) -> dict[str | None, TargetLine]:
     """The measure's target line on the as-of date: city-wide under key None, and for each county
     whose plan sets its own nodes for the step, under its adcode."""
-    deadlines = queries.load_deadlines(engine, measure.program, scope.plan_year)
-    nodes = queries.load_plan_nodes(engine, measure.program, scope.plan_year) if measure.step else None
-    mine = nodes[nodes["step"] == measure.step] if nodes is not None else pd.DataFrame(columns=["county_adcode"])
+    deadlines, nodes = _load_plan(engine, measure.program, scope.plan_year)
+    mine = nodes[nodes["step"] == measure.step] if measure.step else pd.DataFrame(columns=["county_adcode"])
 
     def line(rows: pd.DataFrame) -> TargetLine:
         points = list(zip(rows["due_on"], rows["required_share"])) if len(rows) else []
@@ -372,20 +425,28 @@ def compute_fund_balance(engine: Engine, scope: Scope, program: str | None = Non
     """The allocations made by the as-of date (of the plan year, or of every year up to it) with
     what is disbursed, undisbursed, due and retained (资金留置) on that date
     (measures.compute_fund_balance)."""
-    as_of = scope.as_of
-    allocations = queries.load_allocations(engine, as_of, program, scope.counties)
-    keep = (allocations["plan_year"] == scope.plan_year) if this_year_only else (
-        allocations["plan_year"] <= scope.plan_year)
-    allocations = allocations[keep].reset_index(drop=True)
-    subsidy_share = {}
-    if program != RENOVATION:
-        subsidy = queries.load_subsidy_due(engine, as_of, SUBSIDY_DUE_DAYS, scope.counties)
-        subsidy_share = {(a, y): (d / s if s else 0.0) for a, y, d, s in zip(
-            subsidy["adcode"], subsidy["plan_year"], subsidy["due_subsidy_yuan"], subsidy["subsidy_yuan"])}
-    allocations["due_share"] = [
-        compute_due_share(p, (as_of - on).days, subsidy_share.get((a, y), 0.0))
-        for p, on, a, y in zip(allocations["program"], allocations["allocated_on"], allocations["adcode"],
-                               allocations["plan_year"])]
+    # Every allocation's balance depends on its own row, its county-year's subsidies and the date
+    # only, so one balance of every program and year serves each selection of it.
+    balance = _shared(engine, ("fund_balance", scope.as_of, scope.counties),
+                      lambda: _compute_all_fund_balances(engine, scope.as_of, scope.counties))
+    keep = (balance["plan_year"] == scope.plan_year) if this_year_only else (balance["plan_year"] <= scope.plan_year)
+    if program:
+        keep &= balance["program"] == program
+    return balance[keep].reset_index(drop=True)
+
+
+def _compute_all_fund_balances(engine: Engine, as_of: date, counties: tuple[str, ...]) -> pd.DataFrame:
+    allocations = queries.load_allocations(engine, as_of, None, counties)
+    subsidy = queries.load_subsidy_due(engine, as_of, SUBSIDY_DUE_DAYS, counties)
+    # A county-year without subsidies has nothing due (not a division by zero), nor one without a row.
+    shares = (subsidy["due_subsidy_yuan"].astype("float64")
+              / subsidy["subsidy_yuan"].astype("float64").where(subsidy["subsidy_yuan"] != 0)).fillna(0.0)
+    shares = pd.Series(shares.to_numpy(), index=pd.MultiIndex.from_arrays(
+        [subsidy["adcode"].astype("object"), subsidy["plan_year"].astype("int64")]))
+    keys = pd.MultiIndex.from_arrays([allocations["adcode"].astype("object"), allocations["plan_year"].astype("int64")])
+    allocations["due_share"] = compute_due_shares(allocations["program"],
+                                                  measures.compute_age_days(allocations["allocated_on"], as_of),
+                                                  pd.Series(shares.reindex(keys).to_numpy(), index=allocations.index))
     return measures.compute_fund_balance(allocations, as_of)
 
 
@@ -396,14 +457,17 @@ def compute_fund_totals(engine: Engine, program: str, scope: Scope) -> pd.DataFr
     """Per county, the plan year's funds of `program` allocated (已下达), disbursed, due (应拨付) and
     paid toward what is due by the as-of date, residents' contributions among them, and (for
     renovation) the batch's planned investment (yuan)."""
+    return _load_source(engine, f"funds.{program}", scope).copy()
+
+
+def _compute_fund_totals(engine: Engine, program: str, scope: Scope) -> pd.DataFrame:
     balance = compute_fund_balance(engine, scope, program)
     balance["resident_yuan"] = balance["allocated_yuan"].where(balance["source"] == RESIDENT_SOURCE, 0)
     sums = balance.groupby("adcode")[FUND_COLUMNS].sum().reset_index()
     frame = queries.load_counties(engine, scope.counties)[["adcode", "county"]].merge(sums, on="adcode", how="left")
     frame[FUND_COLUMNS] = frame[FUND_COLUMNS].fillna(0).astype("int64")
-    planned = (queries.load_renovation_progress(engine, scope.plan_year, scope.as_of, scope.counties)
-               [["adcode", "planned_investment_yuan"]] if program == RENOVATION
-               else frame[["adcode"]].assign(planned_investment_yuan=0))
+    planned = (_load_source(engine, "renovation", scope)[["adcode", "planned_investment_yuan"]]
+               if program == RENOVATION else frame[["adcode"]].assign(planned_investment_yuan=0))
     return frame.merge(planned, on="adcode", how="left")
 
 
@@ -448,10 +512,12 @@ def compute_laggards(engine: Engine, scope: Scope) -> pd.DataFrame:
     words: county, adcode, program, key, label, numerator, denominator, value, target, gap_pp,
     reason."""
     rows = []
+    sources = load_sources(engine, scope)  # each program's summary read once for all its measures
     for program, keys in LAGGARD_MEASURES.items():
         for key in keys:
             measure = find_measure(program, key)
-            table = compute_measure_table(engine, program, key, scope)
+            table = compute_measure_frame(sources[measure.program, measure.source], measure,
+                                          compute_target_lines(engine, measure, scope))
             for _, row in table[table["flag"] == measures.RED].iterrows():
                 reason = fmt.format_lag_reason(measure.label, row["numerator"], row["denominator"], row["target"],
                                                row["gap_pp"], row["line"])

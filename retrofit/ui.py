@@ -3,6 +3,7 @@ and results, the filters every page shares, and the few widgets all pages use al
 import hashlib
 import importlib
 import logging
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -108,6 +109,12 @@ def store_key() -> str:
     return f"{url}#{_revision(url)}"  # store id:revision, so a rebuild never reuses a key
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _shared_work(store: str) -> tuple[dict, threading.Lock]:
+    """One data revision's reads shared by every cached call (report.sharing_work), per server."""
+    return {}, threading.Lock()
+
+
 @st.cache_data(max_entries=1024, show_spinner=False)
 def _cached_call(store: str, function: str, args: tuple, kwargs: tuple, reported_on: date | None = None):
     module, name = function.rsplit(".", 1)
@@ -115,7 +122,9 @@ def _cached_call(store: str, function: str, args: tuple, kwargs: tuple, reported
     target = getattr(importlib.import_module(module), name)
     if reported_on is not None:
         return history.compute_as_reported(get_engine(url), reported_on, target, *args, **dict(kwargs))
-    return target(get_engine(url), *args, **dict(kwargs))
+    engine = get_engine(url)
+    with report.sharing_work(engine, *_shared_work(store)):
+        return target(engine, *args, **dict(kwargs))
 
 
 def cached(function, *args, **kwargs):

@@ -115,6 +115,37 @@ def test_heating_subsidies_are_not_due_before_households_are_connected(store):
     assert report.compute_retained_funds(store, scope, flagged_only=True).empty  # 10,500 yuan not yet due
 
 
+def test_each_allocation_of_a_county_year_is_due_by_that_years_subsidies_and_a_year_without_any_owes_nothing(store):
+    # 北县 2026: 4 households planned, 1 connected on 1 May: a quarter of its subsidies is due, for each of
+    # its three heating allocations alike. 北县 2025 planned no households: nothing of it falls due. 南区
+    # 2026 connected none: nothing due. A renovation allocation beside them falls due in full.
+    add_plan(store, NORTH, 2026, 4)
+    add_plan(store, SOUTH, 2026, 2)
+    north, south = add_village(store, NORTH), add_village(store, SOUTH)
+    for i in range(4):
+        add_household(store, f"NH{i}", north, 2026, NORTH, **(all_milestones(D(2026, 5, 1)) if i == 0 else {}))
+    for i in range(2):
+        add_household(store, f"SH{i}", south, 2026, SOUTH)
+    add_allocation(store, NORTH, 14_000, D(2026, 3, 1), program="heating", payments=[(3_500, D(2026, 5, 20))])
+    add_allocation(store, NORTH, 7_000, D(2026, 3, 2), source="省级补助", program="heating")
+    add_allocation(store, NORTH, 10_002, D(2026, 3, 3), source="市县配套", program="heating")  # a quarter: 2,500.5
+    add_allocation(store, NORTH, 8_000, D(2026, 3, 1), program="heating", year=2025)
+    add_allocation(store, NORTH, 50_000, D(2026, 4, 1))
+    add_allocation(store, SOUTH, 7_000, D(2026, 3, 1), program="heating")
+    balance = report.compute_fund_balance(store, report.Scope(D(2026, 6, 30)), this_year_only=False)
+    due = {(a, p, y, s): d for a, p, y, s, d in zip(balance["adcode"], balance["program"], balance["plan_year"],
+                                                   balance["source"], balance["due_yuan"])}
+    assert due == {(NORTH, "heating", 2026, "中央财政补助"): 3_500, (NORTH, "heating", 2026, "省级补助"): 1_750,
+                   (NORTH, "heating", 2026, "市县配套"): 2_500,  # half to even, to the yuan
+                   (NORTH, "heating", 2025, "中央财政补助"): 0, (NORTH, "renovation", 2026, "中央财政补助"): 50_000,
+                   (SOUTH, "heating", 2026, "中央财政补助"): 0}
+    retained = balance.loc[balance["flagged"], ["source", "plan_year", "retained_yuan"]].values.tolist()
+    assert retained == [["省级补助", 2026, 1_750], ["市县配套", 2026, 2_500]]  # the 2025 one is old, but owes nothing
+    totals = report.compute_fund_totals(store, "heating", report.Scope(D(2026, 6, 30))).set_index("adcode")
+    assert totals.loc[NORTH, ["allocated_yuan", "due_yuan", "disbursed_due_yuan"]].tolist() == [31_002, 7_750, 3_500]
+    assert totals.loc[SOUTH, ["allocated_yuan", "due_yuan"]].tolist() == [7_000, 0]
+
+
 def test_a_token_payment_never_hides_the_unpaid_rest(store):
     add_allocation(store, NORTH, 5_000_000, D(2026, 2, 1), payments=[(100, D(2026, 2, 10))])
     retained = report.compute_retained_funds(store, report.Scope(D(2026, 6, 1)), flagged_only=True)
