@@ -227,6 +227,17 @@ def building_alone(engine: Engine) -> Iterator[None]:
         yield
 
 
+def ensure_indexes(engine: Engine) -> list[str]:
+    """On opening a readable store: indexes that earlier code built on other columns (or not at
+    all) are rebuilt as the model has them (db.ensure_indexes), once, by one server at a time.
+    A store already right costs one look at the catalogue. Returns the names rebuilt."""
+    with engine.connect() as conn:
+        if not db.load_stale_indexes(conn):
+            return []
+    with building_alone(engine), engine.begin() as conn:
+        return db.ensure_indexes(conn)
+
+
 def migrate(engine: Engine) -> int:
     """Upgrade a store of ours from schema version 1 to 2 in one transaction: the `city` table and
     county.city_adcode (empty: the store stays the one city it was), payments' voucher numbers.
