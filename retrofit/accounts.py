@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from datetime import timedelta
 
 import pandas as pd
@@ -268,7 +269,7 @@ def sign_in(engine: Engine, login: str, password: str, source: str) -> SignedIn:
     with engine.begin() as conn:
         row = conn.execute(select(db.account).where(db.account.c.login == login)).mappings().first()
         if row is None:
-            _verify(_DUMMY_HASH, password)  # same time as a wrong password: logins cannot be probed
+            _verify(_dummy_hash(), password)  # same time as a wrong password: logins cannot be probed
             audit.record_in(conn, login or "(空)", source, audit.LOGIN_FAILED, "无此账号")
             refusal = wrong
         elif row["disabled"]:
@@ -300,7 +301,11 @@ def sign_in(engine: Engine, login: str, password: str, source: str) -> SignedIn:
     raise AccessRefused(refusal)
 
 
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+@cache
+def _dummy_hash() -> str:
+    """Made at the first unknown login rather than at import: hashing costs a third of a second
+    of every app server's cold start."""
+    return _hasher.hash("not a password of anyone")
 
 
 def load_signed_in(engine: Engine, token: str | None, source: str = "") -> SignedIn | None:

@@ -573,6 +573,7 @@ def ensure_store(engine: Engine, seed: int = DEMO_SEED) -> str | None:
                 return store.BUILT_NOTE if state.kind == store.EMPTY else store.REBUILT_NOTE
     store.check_readable(state, url)
     store.use_wal(engine)
+    store.ensure_indexes(engine)
     if not state.is_demo and (message := accounts.ensure_first_admin(engine)):
         # The console of whoever started it (server or CLI), as Jupyter prints its token; never a page.
         print(message, file=sys.stderr, flush=True)

@@ -16,13 +16,10 @@ import threading
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Engine
 
 from . import fmt, report
@@ -30,6 +27,9 @@ from .charts import ChartMeta
 from .measures import FLAG_LABELS_SHORT, GREEN, RED, YELLOW, Measure
 from .settings import FLAG_COLOURS, PRIMARY
 from .vocab import HEATING, PROGRAMS, RENOVATION
+
+if TYPE_CHECKING:  # openpyxl itself loads with the first workbook, not with the app (cold start)
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 class ExportUnavailable(Exception):
@@ -149,8 +149,7 @@ def build_table_csv(frame: pd.DataFrame) -> bytes:
 # Column names that hold a share (0.873 shown as 87.3%), when no explicit format is given.
 SHARE_HINTS = ("率", "占比", "比例", "目标线", "进度线")
 INT_FORMAT, DECIMAL_FORMAT, PERCENT_FORMAT, DATE_FORMAT = "#,##0", "#,##0.00", "0.0%", "yyyy-mm-dd"
-THIN = Side(style="thin", color="C9D1DC")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+GRID_COLOUR = "C9D1DC"
 HEADER_ROW = 3  # row 1: title, row 2: data date / source / demo mark
 
 
@@ -236,7 +235,7 @@ def _percent_text_as_shares(frame: pd.DataFrame, explicit: dict) -> tuple[pd.Dat
     return frame, explicit
 
 
-def _set_cell(ws: Worksheet, row: int, column: int, value):
+def _set_cell(ws: "Worksheet", row: int, column: int, value):
     """Write one cell. Formula-like text (is_formula_text) is stored as a text cell with Excel's
     quote prefix, so a stored name such as '=HYPERLINK(...)' shows as written and never runs."""
     cell = ws.cell(row, column)
@@ -247,7 +246,12 @@ def _set_cell(ws: Worksheet, row: int, column: int, value):
     return cell
 
 
-def _write_sheet(ws: Worksheet, frame: pd.DataFrame, title: str, meta: ChartMeta, flag_column: str | None) -> None:
+def _write_sheet(ws: "Worksheet", frame: pd.DataFrame, title: str, meta: ChartMeta, flag_column: str | None) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    thin = Side(style="thin", color=GRID_COLOUR)
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
     frame, explicit = _percent_text_as_shares(frame, frame.attrs.get("number_formats", {}))
     columns = list(frame.columns)
     formats = [column_number_format(c, frame[c], explicit) for c in columns]
@@ -267,7 +271,7 @@ def _write_sheet(ws: Worksheet, frame: pd.DataFrame, title: str, meta: ChartMeta
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = BORDER
+        cell.border = border
     ws.row_dimensions[HEADER_ROW].height = 30
 
     fills = {key: PatternFill("solid", fgColor=FLAG_COLOURS[key][1:].upper()) for key in (RED, YELLOW, GREEN)}
@@ -278,7 +282,7 @@ def _write_sheet(ws: Worksheet, frame: pd.DataFrame, title: str, meta: ChartMeta
             value = _cell_value(raw)
             number_format = formats[j][i - HEADER_ROW - 1] if isinstance(formats[j], list) else formats[j]
             cell = _set_cell(ws, i, j + 1, value)
-            cell.border = BORDER
+            cell.border = border
             if number_format and value is not None:
                 cell.number_format = number_format
             widths[j] = max(widths[j], _display_width(value, number_format))
@@ -305,6 +309,8 @@ def build_table_xlsx(sheets: dict[str, pd.DataFrame], title: str, meta: ChartMet
     (and the sheet's name when there are several), the data date / source / 演示数据 line, then
     the table with its header frozen. Number formats follow `column_number_format` (override
     per column with frame.attrs["number_formats"] = {column: format})."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()

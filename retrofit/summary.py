@@ -69,21 +69,15 @@ def refresh_summary(conn: Connection, counties: tuple[str, ...] | None = None) -
         counties = None
     for table in db.DERIVED_TABLES:
         conn.execute(table.delete().where(table.c.county_adcode.in_(counties) if counties is not None else true()))
-    _ensure_county_index(conn)
+    # Stores built by earlier code get the county index (a county's refresh reads only its
+    # households) and the village index on its current columns.
+    db.ensure_indexes(conn)
     # One set-based statement per summary table, for all counties at once or for the imported
     # ones (read through the county index): each kind of fact is one GROUP BY over the facts.
     for build in () if counties == () else (_heating_rows, _subsidy_rows, _renovation_rows):
         table, statement = build(counties, conn.dialect.name)
         conn.execute(table.insert().from_select(list(statement.selected_columns.keys()), statement))
     db.write_meta(conn, **{db.SUMMARY_REVISION_KEY: db.read_meta(conn).get("revision", "0")})
-
-
-def _ensure_county_index(conn: Connection) -> None:
-    """Stores built before the county index existed get it (once; it makes a county's refresh
-    read that county's households only)."""
-    for index in db.heating_household.indexes:
-        if index.name == "ix_household_county":
-            index.create(conn, checkfirst=True)
 
 
 def _was_fresh_before(conn: Connection) -> bool:

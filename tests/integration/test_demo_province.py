@@ -100,3 +100,29 @@ def test_the_demo_command_builds_the_province_and_prints_its_build_time(tmp_path
     assert "西安市" in ranked and "新城区" not in ranked
     assert main(["rank", "--program", "heating", "--measure", "completion_rate", "--city", "北京市"]) == 2
     assert "未找到市“北京市”" in capsys.readouterr().err
+
+
+def test_province_demo_rows_keep_every_constraint_though_sqlite_loads_them_unchecked(tiny_province, tmp_path):
+    engine, _ = tiny_province
+    checking = db.make_engine(f"sqlite:///{tmp_path / 'checking.db'}")
+    with checking.begin() as target, engine.connect() as source:
+        db.metadata.create_all(target)
+        for table in db.metadata.sorted_tables:   # parents first: every foreign key is checked
+            rows = [row._asdict() for row in source.execute(select(table))]
+            if rows:
+                target.execute(table.insert(), rows)
+        loaded = target.execute(select(func.count()).select_from(db.heating_household)).scalar_one()
+    checking.dispose()
+    assert loaded == _count(engine, db.heating_household)
+
+
+def test_after_the_province_build_the_store_refuses_a_household_of_an_unknown_village(tiny_province):
+    from sqlalchemy.exc import IntegrityError
+
+    engine, _ = tiny_province
+    h = db.heating_household
+    with engine.connect() as conn:
+        row = {k: v for k, v in conn.execute(select(h).limit(1)).mappings().one().items() if k != "id"}
+    for broken in (dict(village_code="999999999999"), dict(route="煤改柴")):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(h.insert(), dict(row, code="TEST-0001", **broken))
