@@ -366,9 +366,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     elif url.startswith("postgresql"):
+        # jit=off: the pages' aggregates cost enough to trigger JIT compilation, which adds
+        # 0.2-0.3 s to each query of a page view and saves nothing on queries this short.
         connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S,
                         "options": f"-c statement_timeout={PG_STATEMENT_TIMEOUT_S * 1000} "
-                                   f"-c lock_timeout={PG_LOCK_TIMEOUT_S * 1000}"}
+                                   f"-c lock_timeout={PG_LOCK_TIMEOUT_S * 1000} -c jit=off"}
     else:
         connect_args = {}
     engine = create_engine(url, connect_args=connect_args)

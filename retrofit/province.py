@@ -552,7 +552,7 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
         store_shipped_boundaries(conn, PROVINCE_BOUNDARIES_FILE)
         conn.execute(db.account.insert(), accounts.build_demo_account_rows())
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
+        with engine.begin() as conn:  # ANALYZE is transactional: uncommitted, its statistics are lost
             conn.exec_driver_sql("ANALYZE")
     counts = dict(province.counts, city=len(city_rows), county=len(counties))
     return dict(counts, seconds=round(time.perf_counter() - started, 1))
