@@ -18,8 +18,9 @@ headline = ui.cached(report.compute_headline, f.scope).set_index(["program", "ke
 def render_metric(program: str, key: str) -> None:
     row = headline.loc[(program, key)]
     measure = find_measure(program, key)
-    parts = "" if measure.done_label == "完成" else f"{measure.done_label}/{measure.base_label} "
-    st.metric(f"{measure.label} · {parts}{fmt.format_progress(row['numerator'], row['denominator'], row['unit'])}",
+    # What the two figures are (已拨付/应拨付 …) is in the card's help: written out, the heating
+    # fund card's label ran past its quarter of a 1920 px screen.
+    st.metric(f"{measure.label} · {fmt.format_progress(row['numerator'], row['denominator'], row['unit'])}",
               fmt.format_percent_of(row["numerator"], row["denominator"]), help=measure.description,
               delta=tables.describe_gap(row["gap_pp"], row["target"], row["line"]) or None,
               delta_color="off" if round(row["gap_pp"] or 0, 1) == 0 else "normal", border=True)
