@@ -35,7 +35,7 @@ def test_the_province_overview_ranks_the_ten_cities_and_maps_107_counties(page, 
     assert len(queries.load_counties(engine)) == 107
     main = open_page(page, f"{base}/overview")
     assert page.get_by_role("heading", name="全省调度总览").count() == 1
-    assert page.get_by_role("heading", name="各市排名").count() == 1
+    assert page.get_by_role("heading", name="市排名").count() == 1
     assert "范围:全省" in main
     # The navigation follows the level: at the province's default level the ranking ranks cities.
     nav = page.inner_text("[data-testid='stSidebarNav']")
