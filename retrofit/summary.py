@@ -102,16 +102,15 @@ def _event(keys: list, day, values: dict, columns: list[str], source, where=None
 
 
 def _summed(table, keys: list[str], events: list):
-    """The events added up per key and day, then running totals per key in day order: each row
-    holds the figures as of its day."""
+    """The events added up per key and day, with running totals per key in day order: each row
+    holds the figures as of its day. One SELECT for both, so the rows are sorted once: the
+    window's order is the GROUP BY's (as a subquery, SQLite sorted them again)."""
     unioned = union_all(*events).subquery("events")
     columns = [c.name for c in table.c if c.name not in keys and c.name != "day"]
-    increments = (select(*[unioned.c[k] for k in keys], unioned.c.day,
-                         *[func.sum(unioned.c[c]).label(c) for c in columns])
-                  .group_by(*[unioned.c[k] for k in keys], unioned.c.day)).subquery("increments")
-    group = [increments.c[k] for k in keys]
-    return select(*group, increments.c.day, *[
-        func.sum(increments.c[c]).over(partition_by=group, order_by=increments.c.day).label(c) for c in columns])
+    group = [unioned.c[k] for k in keys]
+    return select(*group, unioned.c.day, *[
+        func.sum(func.sum(unioned.c[c])).over(partition_by=group, order_by=unioned.c.day).label(c) for c in columns]
+    ).group_by(*group, unioned.c.day)
 
 
 def _heating_sources(counties) -> list:
