@@ -514,6 +514,7 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
         if sqlite:
             # The household code index takes 3 million inserts in random order: with SQLite's
             # default 2 MB page cache nearly each one reads and writes a page of the file.
+            default_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
             conn.exec_driver_sql(f"PRAGMA cache_size=-{BUILD_CACHE_KIB}")
         elif conn.dialect.name == "postgresql":
             # The summary's GROUP BYs over 3 million households and the index builds after the
@@ -543,6 +544,11 @@ def build_province_demo(engine: Engine, seed: int, force: bool = False, size: Pr
             conn.exec_driver_sql("PRAGMA ignore_check_constraints=OFF")
         for index in deferred:
             index.create(conn)
+        if sqlite:
+            # Back to the default for the summary's sorts (and the pooled connection's next user):
+            # with a small cache SQLite sorts in runs that its worker threads sort in parallel;
+            # with this one it sorts in one thread, nearly twice as long.
+            conn.exec_driver_sql(f"PRAGMA cache_size={default_cache}")
         for key in deferred_keys:
             conn.execute(AddConstraint(key))
         for table in db.metadata.sorted_tables:
