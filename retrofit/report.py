@@ -178,19 +178,28 @@ def compute_measure_frame(source: pd.DataFrame, measure: Measure, lines: dict[st
     """county, adcode, numerator, denominator, value, target, line (its name), basis (the plan's
     words), override (county's own nodes), gap_pp, flag from a source frame (pure: no database).
     Gaps and flags compare the published one-decimal figures."""
-    frame = source[["adcode", "county"]].copy()
-    frame["numerator"] = source[measure.numerator].astype("int64")
-    frame["denominator"] = source[measure.denominator].astype("int64")
-    frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
-    own = [lines.get(a, lines[None]) for a in frame["adcode"]]
-    frame["target"] = pd.Series([t.share for t in own], index=frame.index, dtype="float64")
-    frame["line"] = [t.name for t in own]
-    frame["basis"] = [t.basis for t in own]
-    frame["override"] = [a in lines for a in frame["adcode"]]
-    frame["gap_pp"] = [compute_gap_pp(n, d, t, measure.higher_is_better)
-                       for n, d, t in zip(frame["numerator"], frame["denominator"], frame["target"])]
-    frame["flag"] = [compute_flag(g) for g in frame["gap_pp"]]
-    return frame
+    adcodes = source["adcode"].tolist()
+    counts = {"adcode": adcodes, "county": source["county"].tolist(),
+              "numerator": source[measure.numerator].to_numpy("int64"),
+              "denominator": source[measure.denominator].to_numpy("int64")}
+    return _held_to(counts, [lines.get(a, lines[None]) for a in adcodes], [a in lines for a in adcodes], measure,
+                    source.index)
+
+
+def _held_to(counts: dict, own: list[TargetLine], override: list[bool], measure: Measure,
+             index: pd.Index | None = None, **more) -> pd.DataFrame:
+    """The measure table from `counts` (adcode, county, numerator, denominator and any more count
+    columns), each row held to its line in `own`; `more` columns last. Built in one go: a page view
+    builds some fifty of these, and setting columns one by one cost more than computing them."""
+    pairs = list(zip(counts["numerator"].tolist(), counts["denominator"].tolist()))
+    gaps = [compute_gap_pp(n, d, t.share, measure.higher_is_better) for (n, d), t in zip(pairs, own)]
+    return pd.DataFrame({
+        **counts,
+        "value": pd.array([compute_rate(n, d) for n, d in pairs], dtype="float64"),
+        "target": pd.array([t.share for t in own], dtype="float64"),
+        "line": [t.name for t in own], "basis": [t.basis for t in own],
+        "override": pd.array(override, dtype="bool"),
+        "gap_pp": pd.array(gaps, dtype="float64"), "flag": [compute_flag(g) for g in gaps], **more}, index=index)
 
 
 def compute_measure_table(engine: Engine, program: str, key: str, scope: Scope) -> pd.DataFrame:
@@ -274,17 +283,12 @@ def compute_city_frame(counties: pd.DataFrame, membership: pd.DataFrame, cities:
     grouped = joined.groupby("city_adcode")[sums].sum()
     changed = (joined.groupby("city_adcode")["corrected"].any() if "corrected" in joined
                else pd.Series(False, index=grouped.index))
-    frame = cities.rename(columns={"city": "county"})[["adcode", "county"]]
-    frame = frame[frame["adcode"].isin(grouped.index)].reset_index(drop=True)
-    for column in sums:
-        frame[column] = grouped[column].reindex(frame["adcode"]).astype("int64").to_numpy()
-    frame["value"] = [compute_rate(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
-    frame["target"] = pd.Series([line.share] * len(frame), index=frame.index, dtype="float64")
-    frame["line"], frame["basis"], frame["override"] = line.name, line.basis, False
-    frame["gap_pp"] = [compute_gap_pp(n, d, line.share, measure.higher_is_better)
-                       for n, d in zip(frame["numerator"], frame["denominator"])]
-    frame["flag"] = [compute_flag(g) for g in frame["gap_pp"]]
-    frame["corrected"] = changed.reindex(frame["adcode"]).fillna(False).astype(bool).to_numpy()
+    listed = cities[cities["adcode"].isin(grouped.index)]
+    adcodes = listed["adcode"].tolist()
+    counts = {"adcode": adcodes, "county": listed["city"].tolist(),
+              **{c: grouped[c].reindex(adcodes).to_numpy("int64") for c in sums}}
+    frame = _held_to(counts, [line] * len(adcodes), [False] * len(adcodes), measure,
+                     corrected=changed.reindex(adcodes).fillna(False).to_numpy(bool))
     frame["rank"] = rank_values(compute_published_values(frame), measure.higher_is_better)
     return frame
 
