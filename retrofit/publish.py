@@ -35,13 +35,13 @@ def _file(name: str, mime: str, content: bytes) -> dict:
 def build_report_files(engine: Engine, scope: report.Scope, previous: date | None, text: notice.Notice) -> list[dict]:
     """The meeting files of the report: notice text, ranking workbook, PPTX and DOCX, and the PDF
     where a browser can print it."""
-    from . import charts, exports, pack  # imported here: the office libraries load only when publishing
+    from . import exports, pack  # imported here: the office libraries load only when publishing
 
     stem = scope.as_of.isoformat()
+    content = pack.load_pack_content(engine, scope, previous)  # computed once for the files
     files = [_file(f"进度通报_{stem}.txt", TEXT_MIME, text.text.encode("utf-8-sig")),
              _file(f"县区排名_{stem}.xlsx", exports.XLSX_MIME, exports.build_ranking_xlsx(
-                 engine, scope, previous, charts.ChartMeta(scope.as_of, db.load_is_demo(engine))))]
-    content = pack.load_pack_content(engine, scope, previous)  # computed once for the three formats
+                 engine, scope, previous, content.meta))]
     builders = {"pptx": pack.build_pptx, "docx": pack.build_docx, "pdf": pack.build_pdf}
     for kind, build in builders.items():
         if kind == "pdf" and exports.find_chromium() is None:
