@@ -352,7 +352,7 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
     programs = tuple(p for p in (RENOVATION, HEATING) if p in programs)
     if not programs:
         raise ValueError("programs must name renovation and/or heating")
-    names = queries.load_counties(engine, scope.counties)["county"].tolist()
+    names = report.load_counties(engine, scope.counties)["county"].tolist()
     place = report.describe_place(engine, scope)
     who = names[0] if len(names) == 1 else "各县区"  # whom the sentences address
     unit = scope.unit  # what the rankings rank: 县区, or 市 at the province's city level
@@ -416,7 +416,7 @@ def build_notice(engine: Engine, scope, previous: date | None = None,
     has_overdue = bool((items["status"] == OVERDUE).any())
     has_retained = bool(retained["flagged"].any()) if not retained.empty else False
     sections.append(Section(heading(len(sections), "下一步工作要求"), (
-        _requirements(laggards, names if scope.level != report.CITY_LEVEL else queries.load_cities(engine)["city"].tolist(),
+        _requirements(laggards, names if scope.level != report.CITY_LEVEL else report.load_cities(engine)["city"].tolist(),
                       has_overdue, has_retained, unit, province),)))
 
     work = "和".join(PROGRAMS[p] for p in programs)

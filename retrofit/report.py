@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
@@ -62,8 +63,10 @@ def name_ranking_page(level: str | None) -> str:
 
 def load_is_province(engine: Engine) -> bool:
     """Whether the store is a province's (store_meta scale), not a single city's."""
-    with engine.connect() as conn:
-        return db.read_meta(conn).get("scale") == "province"
+    def load() -> bool:
+        with engine.connect() as conn:
+            return db.read_meta(conn).get("scale") == "province"
+    return _shared(engine, ("is_province",), load)
 
 
 def describe_whole(engine: Engine) -> str:
@@ -80,7 +83,7 @@ def build_scope(engine: Engine, as_of: date, year: int | None = None, counties: 
                 city: str = "", level: str = COUNTY_LEVEL) -> Scope:
     """The scope for a city filter too: with `city` and no counties chosen, the city's counties."""
     if city and not counties:
-        listed = queries.load_counties(engine)
+        listed = load_counties(engine)
         counties = tuple(listed.loc[listed["city_adcode"] == city, "adcode"])
     return Scope(as_of, year, tuple(counties), city, level)
 
@@ -90,9 +93,9 @@ def describe_place(engine: Engine, scope: Scope) -> str:
     counties' names."""
     if not scope.counties:
         return describe_whole(engine)
-    names = queries.load_counties(engine, scope.counties)
+    names = load_counties(engine, scope.counties)
     if scope.city and set(names["adcode"]) == set(build_scope(engine, scope.as_of, city=scope.city).counties):
-        cities = queries.load_cities(engine)
+        cities = load_cities(engine)
         return cities.loc[cities["adcode"] == scope.city, "city"].iloc[0]
     return "、".join(names["county"])
 
@@ -132,6 +135,21 @@ def _shared(engine: Engine, key: tuple, build: Callable):
             memo.pop(next(iter(memo)))
         memo[key] = value
     return value
+
+
+def load_counties(engine: Engine, counties: tuple[str, ...] = ()) -> pd.DataFrame:
+    """queries.load_counties, read once per data revision where work is shared."""
+    return _shared(engine, ("counties", counties), lambda: queries.load_counties(engine, counties))
+
+
+def load_cities(engine: Engine) -> pd.DataFrame:
+    """queries.load_cities, read once per data revision where work is shared."""
+    return _shared(engine, ("cities",), lambda: queries.load_cities(engine))
+
+
+def _load_published_report(engine: Engine, as_of: date) -> dict | None:
+    # Publishing and withdrawing bump the revision, so a shared read never outlives either.
+    return _shared(engine, ("published", as_of), lambda: queries.load_published_report(engine, as_of))
 
 
 def load_source(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame:
@@ -279,16 +297,25 @@ def compute_city_frame(counties: pd.DataFrame, membership: pd.DataFrame, cities:
     line = read_city_line(counties)
     sums = ["numerator", "denominator"] + [c for c in ("current_numerator", "current_denominator")
                                            if c in counties]
-    joined = counties.merge(membership[["adcode", "city_adcode"]], on="adcode", how="inner")
-    grouped = joined.groupby("city_adcode")[sums].sum()
-    changed = (joined.groupby("city_adcode")["corrected"].any() if "corrected" in joined
-               else pd.Series(False, index=grouped.index))
-    listed = cities[cities["adcode"].isin(grouped.index)]
+    # Plain Python over a hundred rows: a pandas merge and two groupbys cost ten times as much.
+    city_of = dict(zip(membership["adcode"].tolist(), membership["city_adcode"].tolist()))
+    corrected = counties["corrected"].tolist() if "corrected" in counties else [False] * len(counties)
+    totals: dict[str, list[int]] = {}
+    changed: dict[str, bool] = {}
+    for adcode, late, *values in zip(counties["adcode"].tolist(), corrected, *[counties[c].tolist() for c in sums]):
+        city = city_of.get(adcode)
+        if city is None or pd.isna(city):
+            continue
+        total = totals.setdefault(city, [0] * len(sums))
+        for i, value in enumerate(values):
+            total[i] += 0 if pd.isna(value) else int(value)
+        changed[city] = changed.get(city, False) or bool(late)
+    listed = cities[cities["adcode"].isin(list(totals))]
     adcodes = listed["adcode"].tolist()
     counts = {"adcode": adcodes, "county": listed["city"].tolist(),
-              **{c: grouped[c].reindex(adcodes).to_numpy("int64") for c in sums}}
+              **{c: np.array([totals[a][i] for a in adcodes], dtype="int64") for i, c in enumerate(sums)}}
     frame = _held_to(counts, [line] * len(adcodes), [False] * len(adcodes), measure,
-                     corrected=changed.reindex(adcodes).fillna(False).to_numpy(bool))
+                     corrected=np.array([changed[a] for a in adcodes], dtype=bool))
     frame["rank"] = rank_values(compute_published_values(frame), measure.higher_is_better)
     return frame
 
@@ -300,7 +327,7 @@ def rank_cities(engine: Engine, program: str, key: str, scope: Scope, previous: 
     Every city is listed whatever county or city the scope names."""
     measure = find_measure(program, key)
     whole = Scope(scope.as_of, scope.year)
-    membership, cities = queries.load_counties(engine), queries.load_cities(engine)
+    membership, cities = load_counties(engine), load_cities(engine)
     table = compute_city_frame(_rank_all_counties(engine, measure, whole, None, as_published),
                                membership, cities, measure)
     if previous is not None:
@@ -329,7 +356,7 @@ def _previous_ranks(engine: Engine, measure: Measure, scope: Scope, previous: da
 def _load_frozen_table(engine: Engine, measure: Measure, scope: Scope) -> pd.DataFrame | None:
     """The measure's per-county figures as published for the scope's date, in the measure table's
     columns (with rank and previous_rank); None when no report for that date and plan year is in force."""
-    published = queries.load_published_report(engine, scope.as_of)
+    published = _load_published_report(engine, scope.as_of)
     if published is None or published["plan_year"] != scope.plan_year:
         return None
     figures = queries.load_published_figures(engine, published["id"], measure.program, measure.key)
@@ -399,7 +426,7 @@ def compute_headline(engine: Engine, scope: Scope, as_published: bool = True) ->
         rows.append(dict(program=measure.program, key=measure.key, label=measure.label, unit=measure.unit,
                          **{k: v for k, v in row.items() if k not in ("county", "adcode", "override")}))
     headline = pd.DataFrame(rows).assign(corrected=False)
-    published = queries.load_published_report(engine, scope.as_of) if as_published and not scope.counties else None
+    published = _load_published_report(engine, scope.as_of) if as_published and not scope.counties else None
     if published is None or published["plan_year"] != scope.plan_year:
         return headline
     city = queries.load_published_figures(engine, published["id"])
@@ -468,7 +495,7 @@ def _compute_fund_totals(engine: Engine, program: str, scope: Scope) -> pd.DataF
     balance = compute_fund_balance(engine, scope, program)
     balance["resident_yuan"] = balance["allocated_yuan"].where(balance["source"] == RESIDENT_SOURCE, 0)
     sums = balance.groupby("adcode")[FUND_COLUMNS].sum().reset_index()
-    frame = queries.load_counties(engine, scope.counties)[["adcode", "county"]].merge(sums, on="adcode", how="left")
+    frame = load_counties(engine, scope.counties)[["adcode", "county"]].merge(sums, on="adcode", how="left")
     frame[FUND_COLUMNS] = frame[FUND_COLUMNS].fillna(0).astype("int64")
     planned = (_load_source(engine, "renovation", scope)[["adcode", "planned_investment_yuan"]]
                if program == RENOVATION else frame[["adcode"]].assign(planned_investment_yuan=0))
@@ -546,7 +573,7 @@ def compute_trend(engine: Engine, program: str, key: str, scope: Scope, dates: l
     frames = []
     by_city = scope.level == CITY_LEVEL
     if by_city:  # each day's cities, from all the counties: the cities ranked are the whole province's
-        membership, cities = queries.load_counties(engine), queries.load_cities(engine)
+        membership, cities = load_counties(engine), load_cities(engine)
         scope = Scope(scope.as_of, scope.year, level=CITY_LEVEL)
     whole = describe_whole(engine)
     for day in dates:
