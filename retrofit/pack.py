@@ -103,7 +103,7 @@ def pack_kind(path: str | Path) -> str:
     return kind
 
 
-def pack_filename(scope: report.Scope, kind: str, place: str = "全市") -> str:
+def pack_filename(scope: report.Scope, kind: str, place: str) -> str:
     """'会议材料_陇县_2026-11-20.pptx': what the file covers and when, so packs do not mix up."""
     return f"会议材料_{place}_{scope.as_of.isoformat()}.{kind}"
 

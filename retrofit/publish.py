@@ -46,7 +46,7 @@ def build_report_files(engine: Engine, scope: report.Scope, previous: date | Non
     for kind, build in builders.items():
         if kind == "pdf" and exports.find_chromium() is None:
             continue
-        files.append(_file(pack.pack_filename(scope, kind), pack.PACK_MIME[kind], build(content)))
+        files.append(_file(pack.pack_filename(scope, kind, content.place), pack.PACK_MIME[kind], build(content)))
     return files
 
 

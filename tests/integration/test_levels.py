@@ -1,12 +1,14 @@
 """Rankings at every level of a province store (issue 13): counties within a city, counties
 across the province, and cities across the province, a city's figure always the sum of its
 counties'. On a hand-built store of three cities, on SQLite and PostgreSQL."""
+import io
 from datetime import date
 
+import openpyxl
 import pytest
 
 from builders import (CITY_A, CITY_B, EAST, MIDDLE, NORTH, SOUTH, WEST, make_province)
-from retrofit import notice, report
+from retrofit import notice, publish, report
 from retrofit.measures import RED, find_measure
 from retrofit.vocab import RENOVATION
 
@@ -96,3 +98,13 @@ def test_city_frame_keeps_the_measure_table_columns_every_output_reads(province)
     counties = report.rank_measure(province, RENOVATION, "start_rate", report.Scope(AS_OF))
     assert set(counties.columns) <= set(table.columns)
     assert measure.key == "start_rate"
+
+
+def test_a_provinces_published_files_name_the_province_and_the_department_as_source(province):
+    scope = report.Scope(AS_OF)
+    files = publish.build_report_files(province, scope, None, notice.build_notice(province, scope, None))
+    names = [f["name"] for f in files]
+    assert "会议材料_全省_2026-07-02.pptx" in names and not any("全市" in n for n in names)
+    workbook = openpyxl.load_workbook(io.BytesIO(next(f["content"] for f in files if f["name"].endswith(".xlsx"))))
+    cells = [str(c.value) for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row if c.value]
+    assert any("来源:省住建厅调度数据" in c for c in cells) and not any("市住建局" in c for c in cells)
