@@ -200,12 +200,12 @@ def compute_measure_frame(source: pd.DataFrame, measure: Measure, lines: dict[st
     counts = {"adcode": adcodes, "county": source["county"].tolist(),
               "numerator": source[measure.numerator].to_numpy("int64"),
               "denominator": source[measure.denominator].to_numpy("int64")}
-    return _held_to(counts, [lines.get(a, lines[None]) for a in adcodes], [a in lines for a in adcodes], measure,
-                    source.index)
+    return _build_measure_table(counts, [lines.get(a, lines[None]) for a in adcodes],
+                                [a in lines for a in adcodes], measure, source.index)
 
 
-def _held_to(counts: dict, own: list[TargetLine], override: list[bool], measure: Measure,
-             index: pd.Index | None = None, **more) -> pd.DataFrame:
+def _build_measure_table(counts: dict, own: list[TargetLine], override: list[bool], measure: Measure,
+                         index: pd.Index | None = None, **more) -> pd.DataFrame:
     """The measure table from `counts` (adcode, county, numerator, denominator and any more count
     columns), each row held to its line in `own`; `more` columns last. Built in one go: a page view
     builds some fifty of these, and setting columns one by one cost more than computing them."""
@@ -314,8 +314,8 @@ def compute_city_frame(counties: pd.DataFrame, membership: pd.DataFrame, cities:
     adcodes = listed["adcode"].tolist()
     counts = {"adcode": adcodes, "county": listed["city"].tolist(),
               **{c: np.array([totals[a][i] for a in adcodes], dtype="int64") for i, c in enumerate(sums)}}
-    frame = _held_to(counts, [line] * len(adcodes), [False] * len(adcodes), measure,
-                     corrected=np.array([changed[a] for a in adcodes], dtype=bool))
+    frame = _build_measure_table(counts, [line] * len(adcodes), [False] * len(adcodes), measure,
+                                 corrected=np.array([changed[a] for a in adcodes], dtype=bool))
     frame["rank"] = rank_values(compute_published_values(frame), measure.higher_is_better)
     return frame
 
